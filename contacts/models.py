@@ -1,0 +1,1 @@
+"""Models of the contacts app (filled in by its own issue)."""

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CrmConfig(AppConfig):
+    name = "crm"
+    verbose_name = _("Sampark core")
+
+    def ready(self):
+        from crm import services  # noqa: F401  (registers outbox jobs)

@@ -1,0 +1,43 @@
+from django.conf import settings
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+from crm.models import Role
+
+# (label, url name, roles that see it); later apps fill in their pages behind these names.
+NAV = [
+    (_("Home"), "home", None),
+    (_("Contacts"), "contacts:index", None),
+    (_("Companies"), "contacts:companies", None),
+    (_("Deals"), "sales:index", {Role.ADMIN, Role.MANAGER, Role.SALES_REP}),
+    (_("Tasks"), "sales:tasks", {Role.ADMIN, Role.MANAGER, Role.SALES_REP}),
+    (_("Tickets"), "support:index", {Role.ADMIN, Role.MANAGER, Role.SUPPORT_AGENT}),
+    (_("Dashboards"), "analytics:index", {Role.ADMIN, Role.MANAGER}),
+    (_("Saved views"), "saved_views", None),
+]
+ADMIN_NAV = [
+    (_("Users"), "admin_users"),
+    (_("Teams"), "admin_teams"),
+    (_("Organisation"), "admin_org"),
+    (_("Audit log"), "admin_audit"),
+]
+
+
+def shell(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"LANGUAGES": settings.LANGUAGES}
+    path = request.path
+    nav = []
+    for label, name, roles in NAV:
+        if roles is None or user.role in roles:
+            try:
+                url = reverse(name)
+            except NoReverseMatch:  # the app has not built this page yet
+                continue
+            active = path == url if url == "/" else path.startswith(url)
+            nav.append({"label": label, "url": url, "active": active})
+    admin_nav = []
+    if user.role == Role.ADMIN:
+        admin_nav = [{"label": label, "url": reverse(n), "active": path.startswith(reverse(n))} for label, n in ADMIN_NAV]
+    return {"nav": nav, "admin_nav": admin_nav, "org": user.org(), "LANGUAGES": settings.LANGUAGES}

@@ -1,0 +1,48 @@
+"""Editing rights: role x relation to the record. Visibility (reading) lives in crm.visibility.
+
+Views and viewsets call these after loading the record through `visible_to`, so a record
+the user cannot see is already a 404; these answer "may this user change what they see".
+"""
+
+from crm.models import Role, Sharing
+from crm.visibility import can_see
+
+
+def _manages(user, obj) -> bool:
+    return user.role == Role.MANAGER and obj.team_id is not None and obj.team_id in user.managed_team_ids()
+
+
+def can_edit(user, obj) -> bool:
+    if not can_see(user, obj):
+        return False
+    if user.role == Role.ADMIN:
+        return True
+    if user.role == Role.SUPPORT_AGENT and getattr(obj, "read_only_for_agents", False):
+        return False
+    if obj.owner_id == user.pk or _manages(user, obj):
+        return True
+    return (
+        getattr(obj, "team_members_edit", False)
+        and user.team_id is not None
+        and obj.team_id == user.team_id
+        and user.org().sharing_default == Sharing.TEAM
+    )
+
+
+def can_delete(user, obj) -> bool:
+    if not can_see(user, obj):
+        return False
+    if user.role == Role.ADMIN:
+        return True
+    if user.role == Role.SUPPORT_AGENT and getattr(obj, "read_only_for_agents", False):
+        return False
+    return obj.owner_id == user.pk or _manages(user, obj)
+
+
+def can_transfer(user, obj) -> bool:
+    """Change a record's owner (and so its team): the owner, a manager of its team, or an admin."""
+    return can_delete(user, obj)
+
+
+def is_admin(user) -> bool:
+    return bool(user and user.is_authenticated and user.is_active and user.role == Role.ADMIN)

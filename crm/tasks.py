@@ -1,0 +1,22 @@
+"""Thin Celery tasks for the core: outbox relay and the worker heartbeat."""
+
+from celery import shared_task
+from django.db import OperationalError
+
+from crm import outbox, services
+
+
+@shared_task(bind=True, autoretry_for=(OperationalError,), retry_backoff=True, retry_backoff_max=300, max_retries=5)
+def run_outbox_message(self, message_id: int) -> bool:
+    return outbox.run(message_id)
+
+
+@shared_task
+def relay_outbox() -> int:
+    return outbox.relay()
+
+
+@shared_task(bind=True)
+def heartbeat(self) -> str:
+    services.record_heartbeat(hostname=self.request.hostname or "worker")
+    return "ok"

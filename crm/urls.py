@@ -1,0 +1,49 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
+from rest_framework.routers import DefaultRouter
+
+from crm import api, views
+
+router = DefaultRouter()
+router.register("me", api.MeViewSet, basename="me")
+router.register("users", api.UserViewSet, basename="user")
+router.register("teams", api.TeamViewSet, basename="team")
+router.register("saved-views", api.SavedViewViewSet, basename="savedview")
+
+urlpatterns = [
+    path("", views.HomeView.as_view(), name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/", include("allauth.urls")),
+    path("i18n/setlang/", views.set_language, name="set_language"),
+    path("profile/", views.ProfileView.as_view(), name="profile"),
+    path("profile/tokens/", views.ApiTokenCreateView.as_view(), name="api_token_create"),
+    path("profile/tokens/<int:pk>/revoke/", views.ApiTokenRevokeView.as_view(), name="api_token_revoke"),
+    path("views/", views.SavedViewListView.as_view(), name="saved_views"),
+    path("views/new/", views.SavedViewCreateView.as_view(), name="saved_view_create"),
+    path("views/<int:pk>/", views.SavedViewDetailView.as_view(), name="saved_view"),
+    path("views/<int:pk>/delete/", views.SavedViewDeleteView.as_view(), name="saved_view_delete"),
+    path("settings/users/", views.UserListView.as_view(), name="admin_users"),
+    path("settings/users/new/", views.UserCreateView.as_view(), name="admin_user_create"),
+    path("settings/users/<int:pk>/", views.UserEditView.as_view(), name="admin_user"),
+    path("settings/users/<int:pk>/<slug:action>/", views.UserActionView.as_view(), name="admin_user_action"),
+    path("settings/teams/", views.TeamListView.as_view(), name="admin_teams"),
+    path("settings/teams/<int:pk>/", views.TeamEditView.as_view(), name="admin_team"),
+    path("settings/organisation/", views.OrgSettingsView.as_view(), name="admin_org"),
+    path("settings/audit/", views.AuditLogView.as_view(), name="admin_audit"),
+    path("contacts/", include("contacts.urls")),
+    path("sales/", include("sales.urls")),
+    path("support/", include("support.urls")),
+    path("analytics/", include("analytics.urls")),
+    path("api/v1/", include(router.urls)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api_docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api_redoc"),
+    path("django-admin/", admin.site.urls),
+]
+
+if settings.DEBUG:
+    from django.contrib.staticfiles.urls import staticfiles_urlpatterns
+
+    urlpatterns += staticfiles_urlpatterns()

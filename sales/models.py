@@ -1,0 +1,1 @@
+"""Models of the sales app (filled in by its own issue)."""

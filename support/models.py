@@ -1,0 +1,1 @@
+"""Models of the support app (filled in by its own issue)."""

@@ -1,0 +1,45 @@
+"""factory_boy factories shared by tests and `seed_demo` (Bengali and English names)."""
+
+import factory
+from factory.django import DjangoModelFactory
+
+from crm.models import Role, SavedView, Team, TeamKind, TeamManager, User
+
+
+class TeamFactory(DjangoModelFactory):
+    class Meta:
+        model = Team
+
+    name = factory.Sequence(lambda n: f"Team {n}")
+    kind = TeamKind.SALES
+
+
+class UserFactory(DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"user{n}@example.com")
+    full_name = factory.Faker("name", locale="bn_BD")
+    role = Role.SALES_REP
+    password = factory.PostGenerationMethodCall("set_password", "correct-horse-battery")
+
+    @factory.post_generation
+    def managed_teams(self, create, extracted, **kwargs):
+        if create and extracted:
+            TeamManager.objects.bulk_create([TeamManager(user=self, team=t) for t in extracted])
+        if create:
+            self.save()
+
+
+class SavedViewFactory(DjangoModelFactory):
+    class Meta:
+        model = SavedView
+
+    name = factory.Sequence(lambda n: f"View {n}")
+    target = SavedView.Target.CONTACTS
+    query = "stage=lead"
+    shared = True
+    owner = factory.SubFactory(UserFactory)
+    team = factory.LazyAttribute(lambda o: o.owner.team)
+    created_by = factory.LazyAttribute(lambda o: o.owner)
