@@ -15,7 +15,6 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from crm.models import User
 
 
 class Command(BaseCommand):
@@ -29,11 +28,7 @@ class Command(BaseCommand):
         started = time.monotonic()
         self.stdout.write("Migrating the database…")
         call_command("migrate", interactive=False, verbosity=0)
-        if not User.objects.exists():
-            self.stdout.write("Loading demo data (first run)…")
-            call_command("seed_demo")
-        else:
-            call_command("seed_demo", show_logins=True)
+        call_command("seed_demo")  # idempotent: loads the demo org once, then only prints the logins
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         py = sys.executable
         local = settings.BASE_DIR / ".local"

@@ -1,0 +1,298 @@
+"""`manage.py seed_demo`: the demo organisation, created idempotently.
+
+The work is done by `seed()` (tests call it directly); the command only prints. `seed()`
+runs one function per kind of data, each creating what is missing and never changing or
+deleting what is there, so a second run writes nothing. Demo users are recognised by email.
+Later kinds of data (contacts, deals, ...) get their own `seed_*` function, called from `seed()`.
+
+Everything happens in one transaction under `pghistory.context(command="seed_demo")`, so the
+audit log shows the command as the author of every row.
+"""
+
+from dataclasses import dataclass
+
+import pghistory
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError, OutputWrapper
+from django.db import transaction
+
+from crm import services
+from crm.models import OrgSettings, Role, SavedView, Sharing, Team, TeamKind, TeamManager, User
+
+# --- The demo data --------------------------------------------------------------------------------
+
+ORG_NAME = "Sampark Demo Traders"
+ORG_CURRENCY = "BDT"
+ORG_SHARING = Sharing.TEAM
+
+DHAKA_SALES = "Dhaka Sales"
+CHATTOGRAM_SALES = "Chattogram Sales"
+CUSTOMER_CARE = "Customer Care"
+
+#: (name, kind), in creation order.
+TEAMS = [
+    (DHAKA_SALES, TeamKind.SALES),
+    (CHATTOGRAM_SALES, TeamKind.SALES),
+    (CUSTOMER_CARE, TeamKind.SUPPORT),
+]
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    key: str  # how other seed functions refer to this user
+    email: str
+    full_name: str
+    role: str
+    team: str | None
+    password: str  # a published demo password: >= 12 characters, not on the common-password list
+    manages: tuple[str, ...] = ()
+
+
+USERS = [
+    DemoUser("admin", "admin@demo.sampark.local", "Nusrat Jahan", Role.ADMIN, None, "demo-admin-2026"),
+    DemoUser(
+        "manager",
+        "manager@demo.sampark.local",
+        "রহিম উদ্দিন",
+        Role.MANAGER,
+        DHAKA_SALES,
+        "demo-manager-2026",
+        manages=(DHAKA_SALES, CHATTOGRAM_SALES),
+    ),
+    DemoUser("rep", "rep@demo.sampark.local", "তানভীর আহমেদ", Role.SALES_REP, DHAKA_SALES, "demo-rep-dhaka-2026"),
+    DemoUser("rep2", "rep2@demo.sampark.local", "Farhana Akter", Role.SALES_REP, CHATTOGRAM_SALES, "demo-rep-ctg-2026"),
+    DemoUser("agent", "agent@demo.sampark.local", "সুমাইয়া ইসলাম", Role.SUPPORT_AGENT, CUSTOMER_CARE, "demo-agent-2026"),
+]
+DEMO_EMAILS = [u.email for u in USERS]
+
+
+@dataclass(frozen=True)
+class DemoView:
+    owner: str  # DemoUser.key
+    name: str
+    target: str
+    query: str
+    columns: tuple[str, ...]
+    shared: bool
+
+
+SAVED_VIEWS = [
+    DemoView("rep", "My new leads", SavedView.Target.CONTACTS, "stage=lead", ("name", "company", "phone"), False),
+    DemoView(
+        "rep",
+        "Dhaka deals closing soon",
+        SavedView.Target.DEALS,
+        "status=open&ordering=expected_close",
+        ("name", "company", "amount", "expected_close"),
+        True,
+    ),
+    DemoView(
+        "manager",
+        "Pipeline by value",
+        SavedView.Target.DEALS,
+        "status=open&ordering=-amount",
+        ("name", "owner", "stage", "amount"),
+        True,
+    ),
+]
+
+
+# --- Seeding --------------------------------------------------------------------------------------
+
+
+class _Log:
+    """Counts what was created and, given a stream, says so line by line."""
+
+    def __init__(self, stdout=None):
+        if stdout is not None and not isinstance(stdout, OutputWrapper):
+            stdout = OutputWrapper(stdout)  # a plain stream (a test's StringIO) gets one line per message
+        self.stdout = stdout
+        self.created: dict[str, int] = {}
+
+    def count(self, kind: str, n: int = 1) -> None:
+        self.created[kind] = self.created.get(kind, 0) + n
+
+    def say(self, message: str) -> None:
+        if self.stdout is not None:
+            self.stdout.write(message)
+
+
+def seed(*, stdout=None) -> dict:
+    """Create whatever part of the demo organisation is missing; return what was done.
+
+    Returns {"created": {kind: count}, "already_seeded": bool, "org": name,
+    "accounts": [{"email", "full_name", "role", "team", "manages", "password", "password_works"}]}.
+    """
+    log = _Log(stdout)
+    with transaction.atomic(), pghistory.context(command="seed_demo"):
+        org = seed_org(log)
+        teams = seed_teams(log)
+        users = seed_users(log, teams)
+        seed_saved_views(log, users)
+        accounts = _accounts(users)
+    return {
+        "created": log.created,
+        "already_seeded": not log.created,
+        "org": org.name,
+        "accounts": accounts,
+    }
+
+
+def seed_org(log: _Log) -> OrgSettings:
+    """Name the organisation; currency and sharing get the demo values too."""
+    org = OrgSettings.load()
+    wanted = {"name": ORG_NAME, "default_currency": ORG_CURRENCY, "sharing_default": ORG_SHARING}
+    changed = [field for field, value in wanted.items() if getattr(org, field) != value]
+    if changed:
+        for field in changed:
+            setattr(org, field, wanted[field])
+        org.full_clean()
+        org.save(update_fields=[*changed, "updated_at"])
+        log.count("org_settings")
+        log.say(f"Organisation settings: {', '.join(changed)} set for {ORG_NAME}")
+    return org
+
+
+def seed_teams(log: _Log) -> dict[str, Team]:
+    """The demo teams by name (matched case-insensitively, as the unique constraint does)."""
+    teams = {}
+    for name, kind in TEAMS:
+        team = Team.objects.filter(name__iexact=name).first()
+        if team is None:
+            team = Team(name=name, kind=kind)
+            team.full_clean(validate_constraints=False)
+            team.save()
+            log.count("teams")
+            log.say(f"Team: {name} ({kind})")
+        elif team.kind != kind:
+            raise CommandError(f"Team {team.name!r} exists but is a {team.kind} team; the demo needs a {kind} team.")
+        teams[name] = team
+    return teams
+
+
+def seed_users(log: _Log, teams: dict[str, Team]) -> dict[str, User]:
+    """One user per role, by email; managers also get their managed teams."""
+    users = {}
+    for spec in USERS:
+        user = User.objects.filter(email__iexact=spec.email).first()
+        if user is None:
+            user = User(
+                email=spec.email, full_name=spec.full_name, role=spec.role, team=teams[spec.team] if spec.team else None
+            )
+            validate_password(spec.password, user)
+            user.set_password(spec.password)
+            user.full_clean(exclude=["password"])
+            user.save()
+            log.count("users")
+            log.say(f"User: {spec.email} ({spec.role})")
+        if spec.manages and user.role == Role.MANAGER:
+            _ensure_managed_teams(log, user, [teams[name] for name in spec.manages])
+        users[spec.key] = user
+    return users
+
+
+def _ensure_managed_teams(log: _Log, user: User, teams: list[Team]) -> None:
+    existing = set(TeamManager.objects.filter(user=user).values_list("team_id", flat=True))
+    missing = [team for team in teams if team.pk not in existing]
+    if missing:
+        TeamManager.objects.bulk_create([TeamManager(user=user, team=team) for team in missing])
+        user.__dict__.pop("_managed_team_ids", None)
+        log.count("team_managers", len(missing))
+        log.say(f"Manager: {user.email} manages {', '.join(t.name for t in missing)}")
+
+
+def seed_saved_views(log: _Log, users: dict[str, User]) -> None:
+    """Saved views, matched by owner and name, created through the service like a user would."""
+    for spec in SAVED_VIEWS:
+        owner = users[spec.owner]
+        if SavedView.objects.filter(owner=owner, name=spec.name).exists():
+            continue
+        services.create_saved_view(
+            by=owner, name=spec.name, target=spec.target, query=spec.query, columns=spec.columns, shared=spec.shared
+        )
+        log.count("saved_views")
+        log.say(f"Saved view: {spec.name!r} for {owner.email}{' (shared)' if spec.shared else ''}")
+
+
+def _accounts(users: dict[str, User]) -> list[dict]:
+    """The sign-in table, from the database (a user may have been changed since the first run)."""
+    specs = {spec.key: spec for spec in USERS}
+    rows = []
+    for key, user in users.items():
+        spec = specs[key]
+        manages = list(user.managed_teams.order_by("name").values_list("name", flat=True))
+        rows.append(
+            {
+                "email": user.email,
+                "full_name": user.full_name,
+                "role": user.role,
+                "team": user.team.name if user.team_id else "",
+                "manages": manages,
+                "password": spec.password,
+                "password_works": user.check_password(spec.password),
+            }
+        )
+    return rows
+
+
+def other_users_exist() -> bool:
+    """True when the database holds users besides the demo ones: a real organisation."""
+    return User.objects.exclude(email__in=DEMO_EMAILS).exists()
+
+
+# --- The command ----------------------------------------------------------------------------------
+
+
+class Command(BaseCommand):
+    help = "Create the demo organisation (teams, one user per role, saved views). Safe to run again."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--quiet", action="store_true", help="Print one summary line, not the sign-in table.")
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Seed even though the database has non-demo users (adds demo accounts with published passwords).",
+        )
+
+    def handle(self, *args, quiet=False, force=False, **options):
+        if not force and other_users_exist():
+            raise CommandError(
+                "This database already has users other than the demo ones; seeding would add accounts with "
+                "published passwords (one an admin) to a real organisation. Use --force if that is intended."
+            )
+        try:
+            result = seed(stdout=None if quiet else self.stdout)
+        except ValidationError as exc:
+            raise CommandError(f"Demo data did not validate: {exc}") from exc
+
+        if result["already_seeded"]:
+            self.stdout.write(self.style.SUCCESS(f"{result['org']}: already seeded, nothing changed."))
+        else:
+            made = ", ".join(f"{kind.replace('_', ' ')}: {n}" for kind, n in result["created"].items())
+            self.stdout.write(self.style.SUCCESS(f"{result['org']}: seeded ({made})."))
+        if quiet:
+            return
+        self._table(result["accounts"])
+        self.stdout.write(self.style.WARNING("Admins must set up two-factor sign-in at first login."))
+
+    def _table(self, accounts: list[dict]) -> None:
+        header = ("Email", "Role", "Team", "Password")
+        rows = []
+        for a in accounts:
+            team = a["team"] or "-"
+            if a["manages"]:
+                team += f" (manages {', '.join(a['manages'])})"
+            password = a["password"] if a["password_works"] else "(changed since seeding)"
+            rows.append((a["email"], a["role"], team, password))
+        widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+
+        def line(cells):
+            return "  ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True)).rstrip()
+
+        self.stdout.write("")
+        self.stdout.write(self.style.MIGRATE_HEADING(line(header)))
+        self.stdout.write(line(["-" * w for w in widths]))
+        for row in rows:
+            self.stdout.write(line(row))
+        self.stdout.write("")
