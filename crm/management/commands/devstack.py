@@ -16,7 +16,6 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 
-
 class Command(BaseCommand):
     help = "Start web, Celery worker and beat for local use (make run)."
 
