@@ -30,23 +30,29 @@ def wait_for(predicate, timeout=30.0):
 
 @pytest.fixture
 def worker(transactional_db):
-    """A real `celery worker -P solo` on this test's database and its own queue; stopped by pid."""
-    queue = f"sampark-test-{uuid.uuid4().hex[:8]}"
-    old_queue = app.conf.task_default_queue
-    app.conf.task_default_queue = queue
-    app.amqp.__dict__.pop("queues", None)
+    """A real `celery worker -P solo` on this test's database and its queue; stopped by its pid.
+
+    Settings give every pytest-xdist worker its own queue, so this worker only sees messages
+    about its own test database; what an earlier run left in the queue is purged first.
+    """
+    queue = app.conf.task_default_queue
+    with app.connection_for_write() as conn:
+        conn.default_channel.queue_declare(queue=queue, durable=True, auto_delete=False)
+        conn.default_channel.queue_purge(queue)
+    name = f"{queue}-{uuid.uuid4().hex[:6]}"
     db = connection.settings_dict
-    url = os.environ["DATABASE_URL"].rsplit("/", 1)
-    host_query = "?" + url[1].split("?", 1)[1] if "?" in url[1] else ""
-    env = {**os.environ, "DATABASE_URL": f"{url[0]}/{db['NAME']}{host_query}", "CELERY_QUEUE": queue,
+    base, _slash, rest = os.environ["DATABASE_URL"].rpartition("/")
+    query = "?" + rest.split("?", 1)[1] if "?" in rest else ""
+    env = {**os.environ, "DATABASE_URL": f"{base}/{db['NAME']}{query}", "CELERY_QUEUE": queue,
            "CRM_TESTING": "1", "EMAIL_URL": "consolemail://"}
+    (settings.BASE_DIR / ".local").mkdir(exist_ok=True)
+    log = open(settings.BASE_DIR / ".local" / f"{name}.log", "w")  # noqa: SIM115 (closed below)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "crm", "worker", "-P", "solo", "-Q", queue, "-n", f"{queue}@%h",
+        [sys.executable, "-m", "celery", "-A", "crm", "worker", "-P", "solo", "-Q", queue, "-n", f"{name}@%h",
          "--without-mingle", "--without-gossip", "-l", "warning"],
-        cwd=settings.BASE_DIR, env=env, start_new_session=True,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=settings.BASE_DIR, env=env, start_new_session=True, stdout=log, stderr=subprocess.STDOUT,
     )
-    assert wait_for(lambda: WorkerHeartbeat.objects.filter(hostname__startswith=queue).exists(), 60), \
+    assert wait_for(lambda: WorkerHeartbeat.objects.filter(hostname__startswith=name).exists(), 60), \
         "worker did not start"
     yield proc
     os.killpg(proc.pid, signal.SIGTERM)
@@ -54,8 +60,7 @@ def worker(transactional_db):
         proc.wait(20)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
-    app.conf.task_default_queue = old_queue
-    app.amqp.__dict__.pop("queues", None)
+    log.close()
 
 
 def make_admin():
@@ -68,7 +73,8 @@ def make_admin():
 
 def test_invitation_is_sent_by_the_worker_after_commit(worker):
     user = services.invite_user(by=make_admin(), email="new@example.com", full_name="New", role=Role.SALES_REP)
-    assert wait_for(lambda: OutboxMessage.objects.filter(done_at__isnull=False).exists())
+    assert wait_for(lambda: OutboxMessage.objects.filter(done_at__isnull=False).exists(), 60), \
+        list(OutboxMessage.objects.values())
     user.refresh_from_db()
     assert user.invitation_sent_at is not None
 
@@ -80,7 +86,8 @@ def test_relay_resends_work_whose_message_was_lost(worker):
     message = OutboxMessage.objects.create(job="crm.send_password_email", kwargs={"user_id": user.pk, "purpose": "invite"},
                                            created_at=timezone.now() - timezone.timedelta(minutes=5))
     assert admin and outbox.relay() == 1
-    assert wait_for(lambda: OutboxMessage.objects.get(pk=message.pk).done_at is not None)
+    assert wait_for(lambda: OutboxMessage.objects.get(pk=message.pk).done_at is not None, 60), \
+        list(OutboxMessage.objects.values())
     assert outbox.relay() == 0  # done work is not sent again
 
 
