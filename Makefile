@@ -42,9 +42,9 @@ run: install
 test: export CRM_TESTING = 1
 test: install
 	$(PY) -m ruff check .
-	$(PY) manage.py check --fail-level WARNING
-	$(PY) manage.py makemigrations --check --dry-run
-	$(PY) -m pytest -n 2 -p no:cacheprovider $(PYTEST_ARGS)
+	$(PY) manage.py with_services -- bash -c '$(PY) manage.py check --fail-level WARNING && \
+	  $(PY) manage.py makemigrations --check --dry-run && \
+	  $(PY) -m pytest -n 2 -p no:cacheprovider $(PYTEST_ARGS)'
 
 lint: install
 	$(PY) -m ruff check .

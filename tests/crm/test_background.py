@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 import uuid
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.conf import settings
@@ -40,10 +41,8 @@ def worker(transactional_db):
         conn.default_channel.queue_declare(queue=queue, durable=True, auto_delete=False)
         conn.default_channel.queue_purge(queue)
     name = f"{queue}-{uuid.uuid4().hex[:6]}"
-    db = connection.settings_dict
-    base, _slash, rest = os.environ["DATABASE_URL"].rpartition("/")
-    query = "?" + rest.split("?", 1)[1] if "?" in rest else ""
-    env = {**os.environ, "DATABASE_URL": f"{base}/{db['NAME']}{query}", "CELERY_QUEUE": queue,
+    url = urlsplit(os.environ["DATABASE_URL"])._replace(path="/" + connection.settings_dict["NAME"])
+    env = {**os.environ, "DATABASE_URL": urlunsplit(url), "CELERY_QUEUE": queue,
            "CRM_TESTING": "1", "EMAIL_URL": "consolemail://"}
     (settings.BASE_DIR / ".local").mkdir(exist_ok=True)
     log = open(settings.BASE_DIR / ".local" / f"{name}.log", "w")  # noqa: SIM115 (closed below)
@@ -52,15 +51,17 @@ def worker(transactional_db):
          "--without-mingle", "--without-gossip", "-l", "warning"],
         cwd=settings.BASE_DIR, env=env, start_new_session=True, stdout=log, stderr=subprocess.STDOUT,
     )
-    assert wait_for(lambda: WorkerHeartbeat.objects.filter(hostname__startswith=name).exists(), 60), \
-        "worker did not start"
-    yield proc
-    os.killpg(proc.pid, signal.SIGTERM)
     try:
-        proc.wait(20)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-    log.close()
+        started = wait_for(lambda: WorkerHeartbeat.objects.filter(hostname__startswith=name).exists(), 60)
+        assert started, f"worker did not start; its log: {log.name}"
+        yield proc
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+        log.close()
 
 
 def make_admin():
