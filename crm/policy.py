@@ -46,3 +46,22 @@ def can_transfer(user, obj) -> bool:
 
 def is_admin(user) -> bool:
     return bool(user and user.is_authenticated and user.is_active and user.role == Role.ADMIN)
+
+
+def editable_filter(user, model):
+    """`can_edit` as a WHERE condition over `model`, for bulk actions (None: no restriction, admins).
+
+    Combine with `visible_to`: it narrows what the user sees to what they may change.
+    """
+    from django.db.models import Q
+
+    if user.role == Role.ADMIN:
+        return None
+    if user.role == Role.SUPPORT_AGENT and getattr(model, "read_only_for_agents", False):
+        return Q(pk__in=[])
+    condition = Q(owner_id=user.pk)
+    if user.role == Role.MANAGER and user.managed_team_ids():
+        condition |= Q(team_id__in=sorted(user.managed_team_ids()))
+    if getattr(model, "team_members_edit", False) and user.team_id and user.org().sharing_default == Sharing.TEAM:
+        condition |= Q(team_id=user.team_id)
+    return condition

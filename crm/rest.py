@@ -9,13 +9,33 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, pagination
+from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from crm.listing import CappedPaginator
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
+    """Pages of 50 (up to 200); `count` is exact up to 10,000 and estimated above (`count_is_exact`)."""
+
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+    django_paginator_class = CappedPaginator
+
+    def get_paginated_response(self, data):
+        return Response({
+            "count": self.page.paginator.count,
+            "count_is_exact": self.page.paginator.count_is_exact,
+            "next": self.get_next_link(),
+            "previous": self.get_previous_link(),
+            "results": data,
+        })
+
+    def get_paginated_response_schema(self, schema):
+        response = super().get_paginated_response_schema(schema)
+        response["properties"]["count_is_exact"] = {"type": "boolean"}
+        return response
 
 
 def _as_lists(detail) -> dict:

@@ -121,7 +121,7 @@ def set_managed_teams(*, by: User, user: User, teams) -> None:
 def _move_records_to_owner_team(*, owner: User) -> int:
     moved = 0
     for model in owned_models():
-        moved += model.objects.filter(owner=owner).exclude(team_id=owner.team_id).update(
+        moved += model._base_manager.filter(owner=owner).exclude(team_id=owner.team_id).update(
             team_id=owner.team_id, updated_at=timezone.now()
         )
     return moved
@@ -160,7 +160,7 @@ def reassign_records(*, by: User, from_user: User, to_user: User) -> dict[str, i
     counts = {}
     now = timezone.now()
     for model in owned_models():
-        n = model.objects.filter(owner=from_user).update(owner=to_user, team_id=to_user.team_id, updated_at=now)
+        n = model._base_manager.filter(owner=from_user).update(owner=to_user, team_id=to_user.team_id, updated_at=now)
         if n:
             counts[str(model._meta.verbose_name_plural)] = n
     return counts

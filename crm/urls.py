@@ -4,17 +4,26 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from crm import api, views
+from contacts import api as contacts_api
+from contacts import import_api
+from crm import api, search, views
 
 router = DefaultRouter()
 router.register("me", api.MeViewSet, basename="me")
 router.register("users", api.UserViewSet, basename="user")
 router.register("teams", api.TeamViewSet, basename="team")
 router.register("saved-views", api.SavedViewViewSet, basename="savedview")
+router.register("companies", contacts_api.CompanyViewSet, basename="company")
+router.register("contacts", contacts_api.ContactViewSet, basename="contact")
+router.register("social-profiles", contacts_api.SocialProfileViewSet, basename="socialprofile")
+router.register("tags", contacts_api.TagViewSet, basename="tag")
+router.register("imports", import_api.ImportViewSet, basename="import")
+router.register("search", search.SearchViewSet, basename="search")
 
 urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("search/", search.SearchView.as_view(), name="search"),
     path("accounts/", include("allauth.urls")),
     path("i18n/setlang/", views.set_language, name="set_language"),
     path("profile/", views.ProfileView.as_view(), name="profile"),

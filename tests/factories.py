@@ -43,3 +43,25 @@ class SavedViewFactory(DjangoModelFactory):
     owner = factory.SubFactory(UserFactory)
     team = factory.LazyAttribute(lambda o: o.owner.team)
     created_by = factory.LazyAttribute(lambda o: o.owner)
+
+
+def make_contact(owner, **fields):
+    """A contact through the service (emails/phones/search text as the app keeps them)."""
+    from contacts import services
+
+    fields.setdefault("first_name", "Test")
+    return services.create_contact(by=owner, allow_duplicate=True, **fields)
+
+
+def make_company(owner, **fields):
+    from contacts import services
+
+    fields.setdefault("name", f"Company {owner.pk}-{_counter()}")
+    return services.create_company(by=owner, **fields)
+
+
+_seq = iter(range(1, 10**9))
+
+
+def _counter() -> int:
+    return next(_seq)
