@@ -130,6 +130,8 @@ def test_pages_carry_a_nonce_csp_and_no_store(world, client_for):
 def test_login_page_renders_for_anonymous_visitors(client, db):
     response = client.get(reverse("account_login"))
     assert response.status_code == 200 and b'name="login"' in response.content
+    assert reverse("account_signup") not in response.content.decode()  # signup is closed: no link to it
+    assert reverse("account_reset_password") in response.content.decode()
 
 
 def test_anonymous_visitors_are_sent_to_sign_in(client, db):

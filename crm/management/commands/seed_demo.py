@@ -118,7 +118,7 @@ class _Log:
             self.stdout.write(message)
 
 
-def seed(*, stdout=None) -> dict:
+def seed(*, stdout=None, companies: int | None = None, contacts: int | None = None) -> dict:
     """Create whatever part of the demo organisation is missing; return what was done.
 
     Returns {"created": {kind: count}, "already_seeded": bool, "org": name,
@@ -130,6 +130,8 @@ def seed(*, stdout=None) -> dict:
         teams = seed_teams(log)
         users = seed_users(log, teams)
         seed_saved_views(log, users)
+        seed_customers(log, users, companies=N_COMPANIES if companies is None else companies,
+                       contacts=N_CONTACTS if contacts is None else contacts)
         accounts = _accounts(users)
     return {
         "created": log.created,
@@ -215,6 +217,105 @@ def seed_saved_views(log: _Log, users: dict[str, User]) -> None:
         log.say(f"Saved view: {spec.name!r} for {owner.email}{' (shared)' if spec.shared else ''}")
 
 
+DEMO_TAGS = [("VIP", "#b45309"), ("Wholesale", "#0f766e"), ("Eid campaign", "#be185d"), ("Newsletter", "#4338ca"),
+             ("Fashion", "#9333ea"), ("Electronics", "#0369a1"), ("Corporate gifts", "#15803d"), ("Repeat buyer", "#c2410c")]
+INDUSTRIES = ["Retail", "Garments", "Software", "Logistics", "Food and beverage", "Electronics", "Education", "Healthcare"]
+CITIES = [("Dhaka", "Dhaka"), ("Chattogram", "Chattogram"), ("Sylhet", "Sylhet"), ("Khulna", "Khulna"),
+          ("Rajshahi", "Rajshahi"), ("Gazipur", "Dhaka"), ("Narayanganj", "Dhaka"), ("Cumilla", "Chattogram")]
+CALL_SUBJECTS = ["Introduction call", "Price enquiry", "Follow-up on quotation", "Delivery schedule", "Eid order",
+                 "Bulk discount question", "Payment reminder", "Product demo"]
+N_COMPANIES, N_CONTACTS = 60, 300
+
+
+def seed_customers(log: _Log, users: dict[str, User], *, companies: int, contacts: int) -> None:
+    """Companies and contacts (Bengali and English names) with tags, social profiles and timelines.
+
+    Seeded once: skipped when the demo reps already own contacts. Built through the services, as a
+    user would, with a fixed random seed so every demo looks the same.
+    """
+    import random
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from faker import Faker
+
+    from contacts import services
+    from contacts.models import Contact, InteractionKind, LifecycleStage, Source, Tag
+
+    owners = [users["rep"], users["rep2"], users["manager"]]
+    if Contact.all_objects.filter(owner__in=owners).exists():
+        return
+    rng = random.Random(2026)
+    fakers = {"bn": Faker("bn_BD"), "en": Faker("en_US")}
+    for f in fakers.values():
+        f.seed_instance(2026)
+    for name, colour in DEMO_TAGS:
+        if not Tag.objects.filter(name__iexact=name).exists():
+            services.save_tag(by=users["admin"], name=name, colour=colour)
+    now = timezone.now()
+
+    n_companies, n_contacts, companies = companies, contacts, []
+    for i in range(n_companies):
+        owner = owners[i % 2]
+        base = fakers["en"].company().replace(",", "")
+        city, region = rng.choice(CITIES)
+        companies.append(services.create_company(
+            by=owner, name=base, industry=rng.choice(INDUSTRIES), size_band=rng.choice(["1_10", "11_50", "51_200"]),
+            website=f"https://{''.join(ch for ch in base.lower() if ch.isalnum())[:20]}{i}.com.bd",
+            phone=f"+8802{rng.randint(55000000, 58999999)}", city=city, region=region, country="BD",
+            tags=[rng.choice(DEMO_TAGS)[0]],
+        ))
+    log.count("companies", len(companies))
+
+    stages = [s for s, _label in LifecycleStage.choices]
+    weights = [6, 30, 15, 12, 10, 20, 4, 3]
+    interactions = 0
+    for i in range(n_contacts):
+        owner = owners[0] if i % 5 < 3 else owners[1] if i % 5 == 3 else owners[2]
+        script = "bn" if i % 2 == 0 else "en"
+        fake = fakers[script]
+        first, last = fake.first_name(), fake.last_name()
+        latin = fakers["en"].first_name().lower() if script == "bn" else first.lower()
+        city, region = rng.choice(CITIES)
+        choices = [c for c in companies if c.team_id == owner.team_id]
+        company = rng.choice(choices) if choices and rng.random() < 0.6 else None
+        contact = services.create_contact(
+            by=owner, first_name=first, last_name=last,
+            emails=[f"{latin}.{i}@{rng.choice(['gmail.com', 'yahoo.com', 'outlook.com'])}"],
+            phones=[(f"01{rng.choice('3456789')}{rng.randint(10000000, 99999999)}", "mobile")],
+            company=company, job_title=rng.choice(["", "Owner", "Purchase manager", "CEO", "Marketing lead"]),
+            lifecycle_stage=rng.choices(stages, weights)[0],
+            source=rng.choice([Source.WEB_FORM, Source.REFERRAL, Source.SOCIAL, Source.CAMPAIGN, Source.MANUAL]),
+            city=city, region=region, country="BD", gender=rng.choice(["female", "male", "", "prefer_not_to_say"]),
+            preferred_channel=rng.choice(["phone", "whatsapp", "email", "sms", ""]),
+            preferred_language=script, tags=rng.sample([t for t, _c in DEMO_TAGS], rng.randint(0, 2)),
+            consent={"email": (rng.random() < 0.6, "web form"), "sms": (rng.random() < 0.4, "web form")},
+            allow_duplicate=True,
+        )
+        if rng.random() < 0.3:
+            services.add_social_profile(by=owner, contact=contact, platform=rng.choice(["facebook", "instagram", "linkedin"]),
+                                        handle=f"{latin}{i}", followers=rng.randint(50, 20000),
+                                        interests=rng.sample(["Fashion", "Electronics", "Travel", "Cricket"], 1))
+        for _n in range(rng.randint(1, 6)):
+            when = now - timedelta(days=rng.randint(0, 180), minutes=rng.randint(0, 1440))
+            kind = rng.choice([InteractionKind.CALL, InteractionKind.CALL, InteractionKind.EMAIL, InteractionKind.NOTE,
+                               InteractionKind.MEETING, InteractionKind.WEB_VISIT, InteractionKind.PURCHASE])
+            if kind in (InteractionKind.WEB_VISIT, InteractionKind.PURCHASE):
+                services.record_interaction(kind=kind, contact=contact, occurred_at=when, direction="in",
+                                            subject=rng.choice(["Visited pricing page", "Viewed Eid collection",
+                                                                f"Order #{rng.randint(1000, 9999)}"]))
+            else:
+                services.log_activity(by=owner, contact=contact, kind=kind, occurred_at=when,
+                                      direction="" if kind == InteractionKind.NOTE else rng.choice(["in", "out"]),
+                                      subject=rng.choice(CALL_SUBJECTS),
+                                      body=fakers["en"].sentence(nb_words=12) if kind == InteractionKind.NOTE else "",
+                                      outcome=rng.choice(["", "Interested", "Call back next week", "Sent quotation"]))
+            interactions += 1
+    log.count("contacts", n_contacts)
+    log.count("interactions", interactions)
+    log.say(f"Customers: {len(companies)} companies, {n_contacts} contacts, {interactions} timeline entries")
+
+
 def _accounts(users: dict[str, User]) -> list[dict]:
     """The sign-in table, from the database (a user may have been changed since the first run)."""
     specs = {spec.key: spec for spec in USERS}
@@ -245,7 +346,7 @@ def other_users_exist() -> bool:
 
 
 class Command(BaseCommand):
-    help = "Create the demo organisation (teams, one user per role, saved views). Safe to run again."
+    help = "Create the demo organisation (teams, one user per role, saved views, customers with timelines). Safe to run again."
 
     def add_arguments(self, parser):
         parser.add_argument("--quiet", action="store_true", help="Print one summary line, not the sign-in table.")

@@ -1,0 +1,32 @@
+"""seed_demo: the demo organisation with customers, created once."""
+
+import re
+
+import pytest
+
+from contacts.models import Company, Contact, Interaction
+from crm.management.commands.seed_demo import seed
+from crm.models import User
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_creates_customers_with_timelines_once():
+    first = seed(companies=4, contacts=12)
+    assert first["created"]["contacts"] == 12
+    assert Contact.objects.count() == 12 and Company.objects.count() == 4
+    assert not Contact.objects.filter(interactions__isnull=True).exists()  # every contact has a timeline
+    second = seed(companies=4, contacts=12)
+    assert second["already_seeded"] and Contact.objects.count() == 12 and Interaction.objects.count() > 12
+
+
+def test_seeded_contacts_mix_scripts_and_follow_their_owners_team():
+    seed(companies=4, contacts=12)
+    names = list(Contact.objects.values_list("first_name", flat=True))
+    assert any(re.search(r"[\u0980-\u09ff]", n) for n in names) and any(re.search(r"[A-Za-z]", n) for n in names)
+    assert all(c.team_id == c.owner.team_id for c in Contact.objects.select_related("owner"))
+    assert all(p.startswith("+8801") for p in Contact.objects.values_list("phone", flat=True))
+    rep = User.objects.get(email="rep@demo.sampark.local")
+    assert Contact.objects.visible_to(rep).exists()
+    agent = User.objects.get(email="agent@demo.sampark.local")
+    assert not Contact.objects.visible_to(agent).exists()
