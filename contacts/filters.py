@@ -7,6 +7,8 @@ Every sort here is backed by an index that keeps working under the visibility fi
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from contacts.models import Company, CompanyTag, Contact, ContactTag, LifecycleStage, SizeBand, Source, Tag
 from crm.models import Team, User
@@ -46,6 +48,7 @@ class SortFilter(filters.ChoiceFilter):
         return qs.order_by(*self.sorts[value or next(iter(self.sorts))])
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class TagFilter(filters.ModelMultipleChoiceFilter):
     """Records carrying any of the chosen tags (EXISTS, so a record shows once)."""
 
@@ -66,7 +69,15 @@ def _people(request):
     return User.objects.filter(is_active=True).order_by("full_name", "id")
 
 
-class ContactFilter(filters.FilterSet):
+class _ListFilter(filters.FilterSet):
+    """A FilterSet that knows whose list it filters (`user`, or the request's user for the API)."""
+
+    def __init__(self, data=None, queryset=None, *, request=None, user=None, **kwargs):
+        super().__init__(data, queryset, request=request, **kwargs)
+        self.user = user or getattr(request, "user", None)
+
+
+class ContactFilter(_ListFilter):
     owner = filters.ModelChoiceFilter(queryset=_people, label=_("Owner"))
     team = filters.ModelChoiceFilter(queryset=Team.objects.order_by("name"), label=_("Team"))
     lifecycle_stage = filters.MultipleChoiceFilter(choices=LifecycleStage.choices, label=_("Lifecycle stage"))
@@ -74,7 +85,7 @@ class ContactFilter(filters.FilterSet):
     tag = TagFilter(link_model=ContactTag, link_field="contact")
     city = filters.CharFilter(field_name="city", lookup_expr="iexact", label=_("City"))
     region = filters.CharFilter(field_name="region", lookup_expr="iexact", label=_("Region"))
-    company = filters.NumberFilter(field_name="company_id", label=_("Company"))
+    company = filters.ModelChoiceFilter(queryset=Company.objects.none(), label=_("Company"))
     created_after = filters.DateFilter(field_name="created_at", lookup_expr="date__gte", label=_("Created from"))
     created_before = filters.DateFilter(field_name="created_at", lookup_expr="date__lte", label=_("Created until"))
     do_not_contact = filters.BooleanFilter(label=_("Do not contact"))
@@ -86,6 +97,12 @@ class ContactFilter(filters.FilterSet):
         fields = ["owner", "team", "lifecycle_stage", "source", "tag", "city", "region", "company",
                   "created_after", "created_before", "do_not_contact", "email"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only companies the user can see are valid choices: an invisible id is "not a valid choice", not a hint.
+        if self.user is not None and self.user.is_authenticated:
+            self.filters["company"].queryset = Company.objects.visible_to(self.user)
+
     @property
     def qs(self):
         qs = super().qs
@@ -94,7 +111,7 @@ class ContactFilter(filters.FilterSet):
         return qs
 
 
-class CompanyFilter(filters.FilterSet):
+class CompanyFilter(_ListFilter):
     owner = filters.ModelChoiceFilter(queryset=_people, label=_("Owner"))
     team = filters.ModelChoiceFilter(queryset=Team.objects.order_by("name"), label=_("Team"))
     industry = filters.CharFilter(field_name="industry", lookup_expr="iexact", label=_("Industry"))

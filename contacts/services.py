@@ -180,7 +180,7 @@ def _check_duplicates(by: User, *, emails, phones, exclude_id=None) -> None:
     else:
         message = _("A contact with this email or phone already exists in another team's records.")
     field = "emails" if find_duplicates(emails=emails, exclude_id=exclude_id).exists() else "phones"
-    raise ValidationError({field: message}, code="duplicate")
+    raise ValidationError({field: ValidationError(message, code="duplicate")})
 
 
 # --- Contacts -----------------------------------------------------------------------------------
@@ -192,7 +192,8 @@ def _apply_consent(contact: Contact, consent: dict, *, now) -> None:
         if channel not in CONSENT_CHANNELS:
             raise ValidationError({"consent": _("Unknown channel “%(channel)s”.") % {"channel": channel}})
         granted, source = value if isinstance(value, (tuple, list)) else (value, "")
-        if bool(granted) != getattr(contact, f"{channel}_opt_in") or source:
+        changed = bool(granted) != getattr(contact, f"{channel}_opt_in")
+        if changed or (source and source != getattr(contact, f"{channel}_opt_in_source")):
             setattr(contact, f"{channel}_opt_in", bool(granted))
             setattr(contact, f"{channel}_opt_in_at", now)
             setattr(contact, f"{channel}_opt_in_source", (source or _("changed by hand"))[:100])
@@ -640,6 +641,11 @@ def editable_contacts(*, by: User, ids: Iterable[int]):
     return qs if condition is None else qs.filter(condition)
 
 
+def _deletable(by: User, qs):
+    condition = policy.deletable_filter(by, qs.model)
+    return qs if condition is None else qs.filter(condition)
+
+
 @transaction.atomic
 def bulk_update_contacts(
     *, by: User, ids: Iterable[int], action: str, owner: User | None = None, tag=None, stage: str = "",
@@ -653,12 +659,7 @@ def bulk_update_contacts(
         raise ValidationError({"ids": _("Choose at least one contact.")})
     now = timezone.now()
     if action == "delete":
-        qs = Contact.objects.visible_to(by).filter(pk__in=ids)
-        if by.role != Role.ADMIN:
-            condition = Q(owner_id=by.pk)
-            if by.role == Role.MANAGER and by.managed_team_ids():
-                condition |= Q(team_id__in=sorted(by.managed_team_ids()))
-            qs = qs.filter(condition) if by.role != Role.SUPPORT_AGENT else qs.none()
+        qs = _deletable(by, Contact.objects.visible_to(by).filter(pk__in=ids))
         done = qs.update(deleted_at=now, deleted_by=by, updated_at=now)
     else:
         qs = editable_contacts(by=by, ids=ids)
@@ -666,11 +667,7 @@ def bulk_update_contacts(
             if owner is None:
                 raise ValidationError({"owner": _("Choose the new owner.")})
             target = _owner_for(by, owner) if by.role != Role.SALES_REP else _rep_transfer_target(by, owner)
-            if by.role != Role.ADMIN:
-                condition = Q(owner_id=by.pk)
-                if by.role == Role.MANAGER and by.managed_team_ids():
-                    condition |= Q(team_id__in=sorted(by.managed_team_ids()))
-                qs = qs.filter(condition)
+            qs = _deletable(by, qs)
             done = qs.update(owner=target, team_id=target.team_id, updated_at=now)
         elif action == "tag":
             if tag is None or (isinstance(tag, str) and not tag.strip()):

@@ -84,10 +84,18 @@ def _entries(events) -> list[Entry]:
     return out
 
 
-def history_for(obj: Model, *, limit: int = 100) -> list[Entry]:
-    """The change history of one record, newest first (callers have checked the record is visible)."""
-    events = MiddlewareEvents.objects.tracks(obj).order_by("-pgh_created_at", "-pgh_id")[:limit]
-    return _entries(events)
+def history_for(obj: Model, *, limit: int = 100, parts: tuple[str, ...] = ()) -> list[Entry]:
+    """The change history of one record, newest first (callers have checked the record is visible).
+
+    `parts` names the event models of rows that belong to the record (e.g. "contacts.ContactEmailEvent"):
+    their changes (an email added, a tag removed) show in the record's history too.
+    """
+    if parts:
+        own = f"{obj._meta.app_label}.{obj._meta.object_name}Event"
+        events = MiddlewareEvents.objects.references(obj).across(own, *parts)
+    else:
+        events = MiddlewareEvents.objects.tracks(obj)
+    return _entries(events.order_by("-pgh_created_at", "-pgh_id")[:limit])
 
 
 def audit_log(*, model: str = "", user: User | None = None, label: str = "", record: str = "",

@@ -23,6 +23,14 @@ ADMIN_NAV = [
 ]
 
 
+def _mark_active(items: list[dict], path: str) -> list[dict]:
+    """Light the one item whose URL is the longest prefix of the path ("/" only on itself)."""
+    matches = [item for item in items if (path == item["url"] if item["url"] == "/" else path.startswith(item["url"]))]
+    if matches:
+        max(matches, key=lambda item: len(item["url"]))["active"] = True
+    return items
+
+
 def shell(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
@@ -35,9 +43,9 @@ def shell(request):
                 url = reverse(name)
             except NoReverseMatch:  # the app has not built this page yet
                 continue
-            active = path == url if url == "/" else path.startswith(url)
-            nav.append({"label": label, "url": url, "active": active})
+            nav.append({"label": label, "url": url, "active": False})
     admin_nav = []
     if user.role == Role.ADMIN:
-        admin_nav = [{"label": label, "url": reverse(n), "active": path.startswith(reverse(n))} for label, n in ADMIN_NAV]
-    return {"nav": nav, "admin_nav": admin_nav, "org": user.org(), "LANGUAGES": settings.LANGUAGES}
+        admin_nav = [{"label": label, "url": reverse(n), "active": False} for label, n in ADMIN_NAV]
+    return {"nav": _mark_active(nav, path), "admin_nav": _mark_active(admin_nav, path), "org": user.org(),
+            "LANGUAGES": settings.LANGUAGES}

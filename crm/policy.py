@@ -65,3 +65,17 @@ def editable_filter(user, model):
     if getattr(model, "team_members_edit", False) and user.team_id and user.org().sharing_default == Sharing.TEAM:
         condition |= Q(team_id=user.team_id)
     return condition
+
+
+def deletable_filter(user, model):
+    """`can_delete` (and `can_transfer`) as a WHERE condition over `model` (None: no restriction, admins)."""
+    from django.db.models import Q
+
+    if user.role == Role.ADMIN:
+        return None
+    if user.role == Role.SUPPORT_AGENT and getattr(model, "read_only_for_agents", False):
+        return Q(pk__in=[])
+    condition = Q(owner_id=user.pk)
+    if user.role == Role.MANAGER and user.managed_team_ids():
+        condition |= Q(team_id__in=sorted(user.managed_team_ids()))
+    return condition
