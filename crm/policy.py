@@ -4,6 +4,8 @@ Views and viewsets call these after loading the record through `visible_to`, so 
 the user cannot see is already a 404; these answer "may this user change what they see".
 """
 
+from django.db.models import Q
+
 from crm.models import Role, Sharing
 from crm.visibility import can_see
 
@@ -48,34 +50,26 @@ def is_admin(user) -> bool:
     return bool(user and user.is_authenticated and user.is_active and user.role == Role.ADMIN)
 
 
+def deletable_filter(user, model):
+    """`can_delete` (and `can_transfer`) as a WHERE condition over `model` (None: no restriction, admins)."""
+    if user.role == Role.ADMIN:
+        return None
+    if user.role == Role.SUPPORT_AGENT and getattr(model, "read_only_for_agents", False):
+        return Q(pk__in=[])
+    condition = Q(owner_id=user.pk)
+    if user.role == Role.MANAGER and user.managed_team_ids():
+        condition |= Q(team_id__in=sorted(user.managed_team_ids()))
+    return condition
+
+
 def editable_filter(user, model):
     """`can_edit` as a WHERE condition over `model`, for bulk actions (None: no restriction, admins).
 
     Combine with `visible_to`: it narrows what the user sees to what they may change.
     """
-    from django.db.models import Q
-
-    if user.role == Role.ADMIN:
-        return None
-    if user.role == Role.SUPPORT_AGENT and getattr(model, "read_only_for_agents", False):
-        return Q(pk__in=[])
-    condition = Q(owner_id=user.pk)
-    if user.role == Role.MANAGER and user.managed_team_ids():
-        condition |= Q(team_id__in=sorted(user.managed_team_ids()))
+    condition = deletable_filter(user, model)
+    if condition is None or (user.role == Role.SUPPORT_AGENT and getattr(model, "read_only_for_agents", False)):
+        return condition
     if getattr(model, "team_members_edit", False) and user.team_id and user.org().sharing_default == Sharing.TEAM:
         condition |= Q(team_id=user.team_id)
-    return condition
-
-
-def deletable_filter(user, model):
-    """`can_delete` (and `can_transfer`) as a WHERE condition over `model` (None: no restriction, admins)."""
-    from django.db.models import Q
-
-    if user.role == Role.ADMIN:
-        return None
-    if user.role == Role.SUPPORT_AGENT and getattr(model, "read_only_for_agents", False):
-        return Q(pk__in=[])
-    condition = Q(owner_id=user.pk)
-    if user.role == Role.MANAGER and user.managed_team_ids():
-        condition |= Q(team_id__in=sorted(user.managed_team_ids()))
     return condition

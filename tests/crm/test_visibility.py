@@ -139,3 +139,19 @@ def test_team_list_query_uses_the_team_index(world):
         assert "Seq Scan on crm_savedview" not in plan, plan
         assert "Sort" not in plan, plan
         assert "crm_savedview_team_recent" in plan, plan
+
+
+@pytest.mark.parametrize("sharing", [Sharing.TEAM, Sharing.PRIVATE])
+def test_filter_forms_of_the_policy_agree_with_can_edit_and_can_delete(world, sharing, monkeypatch):
+    """Bulk actions use the WHERE forms; on every visible record they must answer as the checks do."""
+    OrgSettings.objects.filter(pk=1).update(sharing_default=sharing)
+    monkeypatch.setattr(SavedView, "team_members_edit", True)  # exercise the team clause too
+    records = [SavedViewFactory(owner=owner) for owner in (world.rep_a, world.rep_b, world.rep_c, world.manager1)]
+    for user in filter(None, world.principals().values()):
+        user = User.objects.get(pk=user.pk)
+        for as_filter, as_check in ((policy.editable_filter, policy.can_edit), (policy.deletable_filter, policy.can_delete)):
+            condition = as_filter(user, SavedView)
+            visible = SavedView.objects.visible_to(user).filter(pk__in=[r.pk for r in records])
+            got = set((visible if condition is None else visible.filter(condition)).values_list("pk", flat=True))
+            want = {r.pk for r in records if can_see(user, r) and as_check(user, r)}
+            assert got == want, (user.email, sharing, as_filter.__name__)
