@@ -538,6 +538,16 @@ class DuplicateMode(models.TextChoices):
     CREATE = "create", _("Create a new contact anyway")
 
 
+class ContactImportQuerySet(OwnedQuerySet):
+    def visible_to(self, user):
+        """An import is its importer's work: others see it only as its team's manager or an admin."""
+        from crm import policy
+
+        qs = super().visible_to(user)
+        condition = policy.deletable_filter(user, self.model) if user is not None and user.is_authenticated else None
+        return qs if condition is None else qs.filter(condition)
+
+
 class ContactImport(OwnedModel):
     """One uploaded file of contacts, its column mapping, progress and outcome (for the report and undo).
 
@@ -563,6 +573,8 @@ class ContactImport(OwnedModel):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     team_members_edit = False
+
+    objects = ContactImportQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("contact import")

@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
@@ -293,6 +294,7 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Celery -------------------------------------------------------------------------------------
+CELERY_TIMEZONE = TIME_ZONE  # crontab entries are in the organisation's time
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL)
 # Tests use a queue per pytest-xdist worker, so a test worker only sees its own database's messages.
@@ -307,6 +309,8 @@ OUTBOX_RETRY_AFTER = timedelta(seconds=env.int("OUTBOX_RETRY_AFTER", default=CEL
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "crm.tasks.heartbeat", "schedule": 30.0},
     "relay-outbox": {"task": "crm.tasks.relay_outbox", "schedule": 60.0},
+    "contacts-purge-trash": {"task": "contacts.tasks.purge_trash", "schedule": crontab(hour=3, minute=15)},
+    "contacts-requeue-stuck-imports": {"task": "contacts.tasks.requeue_stuck_imports", "schedule": 300.0},
 }
 WORKER_HEARTBEAT_STALE_AFTER = timedelta(seconds=120)
 

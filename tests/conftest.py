@@ -7,6 +7,7 @@ from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.core.cache import cache
 
 from crm.models import OrgSettings, Role, TeamKind, User
+from tests.background import worker  # noqa: F401 (a fixture for tests that need a real Celery worker)
 from tests.factories import TeamFactory, UserFactory
 
 
