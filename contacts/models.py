@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Lower
+from django.db.models.functions import Collate, Left, Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -221,6 +221,9 @@ class Company(OwnedModel, SoftDeletable):
             models.Index(fields=["team", "name", "id"], name="contacts_company_team_name", condition=_ALIVE),
             models.Index(fields=["name", "id"], name="contacts_company_name", condition=_ALIVE),
             GinIndex(OpClass("search_text", name="gin_trgm_ops"), name="contacts_company_search_trgm"),
+            # One- and two-letter searches: `LIKE 'ra%'` and the alphabetical order from one btree (C collation);
+            # left(…, 20) keeps keys small when a record has many emails.
+            models.Index(Collate(Left("search_text", 20), "C"), name="contacts_company_search_prefix", condition=_ALIVE),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -340,6 +343,7 @@ class Contact(OwnedModel, SoftDeletable):
             models.Index(fields=["company"], name="contacts_contact_company"),
             models.Index(fields=["import_batch"], name="contacts_contact_import", condition=Q(import_batch__isnull=False)),
             GinIndex(OpClass("search_text", name="gin_trgm_ops"), name="contacts_contact_search_trgm"),
+            models.Index(Collate(Left("search_text", 20), "C"), name="contacts_contact_search_prefix", condition=_ALIVE),
         ]
 
     def __str__(self):
