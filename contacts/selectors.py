@@ -1,23 +1,25 @@
-"""Reads behind the contact and company lists, their exports, and the trash.
+"""Reads behind the contact and company lists, their exports, the trash, and a contact's or company's timeline.
 
 A list is `visible_to(user)` narrowed by the FilterSet of `contacts.filters` and ordered by one of
 its index-backed sorts. The page costs a fixed number of queries whatever its size (owner, team
 and company joined; tags prefetched in one query; a company's people counted in one subquery),
 and its total is counted with a cap (`crm.listing.CappedPaginator`). An export reads the same
-rows as plain values, tags aggregated in SQL, so a chunk of rows is one fetch.
+rows as plain values, tags aggregated in SQL, so a chunk of rows is one fetch. A timeline is read
+a page at a time by keyset, newest first.
 """
 
 import math
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django import forms
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, StringAgg, Subquery, Value
+from django.db.models import FETCH_PEERS, Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, StringAgg, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from contacts import services
 from contacts.filters import COMPANY_SORTS, CONTACT_SORTS, CompanyFilter, ContactFilter
 from contacts.models import (
     TRASH_DAYS,
@@ -25,6 +27,8 @@ from contacts.models import (
     CompanyTag,
     Contact,
     ContactTag,
+    Interaction,
+    InteractionKind,
     LifecycleStage,
     SizeBand,
     Source,
@@ -421,3 +425,73 @@ def restorable_record(*, user: User, kind: str, pk: int):
     if model is None:
         return None
     return model.all_objects.visible_to(user).trashed().filter(pk=pk).first()
+
+
+# --- Timelines -----------------------------------------------------------------------------------
+
+
+TIMELINE_PAGE = 25
+_CURSOR_FORMAT = "%Y%m%dT%H%M%S%f"
+
+
+def _cursor(entry: Interaction) -> str:
+    return f"{entry.occurred_at.astimezone(UTC).strftime(_CURSOR_FORMAT)}-{entry.pk}"
+
+
+def _parse_cursor(text: str):
+    try:
+        stamp, pk = text.rsplit("-", 1)
+        return datetime.strptime(stamp, _CURSOR_FORMAT).replace(tzinfo=UTC), int(pk)
+    except ValueError:
+        return None
+
+
+def contact_timeline(*, user: User, contact: Contact, kind: str = "", before: str = "") -> dict:
+    """One page of the contact's timeline, newest first, and which of its entries the user may remove.
+
+    `kind` keeps one kind of entry (an unknown kind: all of them); `before` is the `next_cursor` of the
+    page above. Removing someone else's entry takes the right to edit the contact.
+    """
+    return _timeline_page(contact.interactions.all(), user=user, kind=kind, before=before, editable_target=contact)
+
+
+def company_timeline(*, user: User, company: Company, kind: str = "", before: str = "") -> dict:
+    """One page of the company's timeline: its entries and those of its people the user can see, newest first.
+
+    As `contact_timeline`; removing someone else's entry takes the right to edit its contact or company.
+    """
+    entries = Interaction.objects.visible_to(user).filter(company=company)
+    return _timeline_page(entries, user=user, kind=kind, before=before)
+
+
+def _timeline_page(entries, *, user: User, kind: str, before: str, editable_target=None) -> dict:
+    """One page of `entries` (already narrowed to what the user sees) by keyset (occurred_at, id).
+
+    `editable_target` is the record whose edit right lets one remove others' entries (None: each
+    entry's own contact or company).
+    """
+    if kind in InteractionKind.values:
+        entries = entries.filter(kind=kind)
+    else:
+        kind = ""
+    cursor = _parse_cursor(before) if before else None
+    if cursor is not None:
+        at, pk = cursor
+        entries = entries.filter(Q(occurred_at__lt=at) | Q(occurred_at=at, pk__lt=pk))
+    related = ("author",) if editable_target is not None else ("author", "contact", "company")
+    rows = list(entries.select_related(*related).fetch_mode(FETCH_PEERS)
+                .order_by("-occurred_at", "-id")[: TIMELINE_PAGE + 1])
+    more = len(rows) > TIMELINE_PAGE
+    rows = rows[:TIMELINE_PAGE]
+    target_editable = editable_target is not None and policy.can_edit(user, editable_target)
+    for entry in rows:
+        if entry.kind not in services.LOGGABLE_KINDS:
+            entry.can_remove = False
+        elif entry.author_id == user.pk:
+            entry.can_remove = True
+        elif editable_target is not None:
+            entry.can_remove = target_editable
+        else:
+            entry.can_remove = policy.can_edit(user, entry.contact or entry.company)
+    return {"entries": rows, "next_cursor": _cursor(rows[-1]) if more else "", "kind": kind,
+            "kinds": InteractionKind.choices, "is_first_page": cursor is None}

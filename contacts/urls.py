@@ -1,8 +1,9 @@
-"""Pages of the contacts app: lists (contacts.lists), records (contacts.views), imports (contacts.import_views)."""
+"""Pages of the contacts app: lists (contacts.lists), contacts (contacts.views), companies (contacts.company_views), imports
+(contacts.import_views)."""
 
 from django.urls import path
 
-from contacts import import_views, lists, views
+from contacts import company_views, import_views, lists, views
 
 app_name = "contacts"
 urlpatterns = [
@@ -14,7 +15,7 @@ urlpatterns = [
     path("companies/export/", lists.CompanyExportView.as_view(), name="company_export"),
     path("trash/", lists.TrashView.as_view(), name="trash"),
     path("trash/<slug:kind>/<int:pk>/restore/", lists.RestoreView.as_view(), name="restore"),
-    # One contact or company (contacts/views.py)
+    # One contact (contacts/views.py)
     path("new/", views.ContactCreateView.as_view(), name="contact_create"),
     path("quick-create/", views.QuickCreateView.as_view(), name="quick_create"),
     path("<int:pk>/", views.ContactDetailView.as_view(), name="contact"),
@@ -27,12 +28,13 @@ urlpatterns = [
     path("<int:pk>/history/", views.ContactHistoryView.as_view(), name="contact_history"),
     path("social/<int:pk>/delete/", views.SocialProfileDeleteView.as_view(), name="social_delete"),
     path("interactions/<int:pk>/delete/", views.InteractionDeleteView.as_view(), name="interaction_delete"),
-    path("companies/new/", views.CompanyCreateView.as_view(), name="company_create"),
-    path("companies/<int:pk>/", views.CompanyDetailView.as_view(), name="company"),
-    path("companies/<int:pk>/edit/", views.CompanyEditView.as_view(), name="company_edit"),
-    path("companies/<int:pk>/timeline/", views.CompanyTimelineView.as_view(), name="company_timeline"),
-    path("companies/<int:pk>/delete/", views.CompanyDeleteView.as_view(), name="company_delete"),
-    path("companies/<int:pk>/history/", views.CompanyHistoryView.as_view(), name="company_history"),
+    # One company (contacts/company_views.py)
+    path("companies/new/", company_views.CompanyCreateView.as_view(), name="company_create"),
+    path("companies/<int:pk>/", company_views.CompanyDetailView.as_view(), name="company"),
+    path("companies/<int:pk>/edit/", company_views.CompanyEditView.as_view(), name="company_edit"),
+    path("companies/<int:pk>/timeline/", company_views.CompanyTimelineView.as_view(), name="company_timeline"),
+    path("companies/<int:pk>/delete/", company_views.CompanyDeleteView.as_view(), name="company_delete"),
+    path("companies/<int:pk>/history/", company_views.CompanyHistoryView.as_view(), name="company_history"),
     # Import and vCard (contacts/import_views.py)
     path("imports/", import_views.ImportListView.as_view(), name="imports"),
     path("imports/new/", import_views.ImportUploadView.as_view(), name="import_upload"),

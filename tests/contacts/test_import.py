@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from contacts import imports, services
+from contacts.imports import batches, running
 from contacts.models import Contact, ContactImport, ImportRow, ImportStatus
 from tests.background import wait_for
 from tests.factories import make_company, make_contact
@@ -278,8 +279,8 @@ def test_running_the_import_again_does_not_import_twice(messy_import):
 
 
 def test_a_crash_keeps_committed_batches_and_a_second_run_resumes(world, monkeypatch):
-    monkeypatch.setattr(imports, "BATCH_SIZE", 2)
-    real_commit, calls = imports._Batcher.commit, []
+    monkeypatch.setattr(running, "BATCH_SIZE", 2)
+    real_commit, calls = batches._Batcher.commit, []
 
     def crash_on_second_batch(self, rows):
         calls.append(rows[0].number)
@@ -287,7 +288,7 @@ def test_a_crash_keeps_committed_batches_and_a_second_run_resumes(world, monkeyp
             raise RuntimeError("disk on fire")
         return real_commit(self, rows)
 
-    monkeypatch.setattr(imports._Batcher, "commit", crash_on_second_batch)
+    monkeypatch.setattr(batches._Batcher, "commit", crash_on_second_batch)
     data = "Name,Email\n" + "".join(f"Person {i},p{i}@example.com\n" for i in range(5))
     imp = imports.create_import(by=world.rep_a, filename="c.csv", data=data.encode())
     imports.start_import(by=world.rep_a, contact_import=imp)
@@ -502,7 +503,7 @@ def test_run_task_queues_its_own_continuation_when_its_time_is_up(world, monkeyp
     from contacts import tasks
 
     sent = []
-    monkeypatch.setattr(imports, "BATCH_SIZE", 1)
+    monkeypatch.setattr(running, "BATCH_SIZE", 1)
     monkeypatch.setattr(imports, "SLICE_SECONDS", -1)  # every slice is over after one batch
     monkeypatch.setattr(tasks.run_import, "delay", sent.append)
     imp = imports.create_import(by=world.rep_a, filename="c.csv", data=b"Email\na@example.com\nb@example.com\n")
