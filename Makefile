@@ -50,7 +50,7 @@ lint: install
 	$(PY) -m ruff check .
 
 messages: install
-	$(PY) manage.py makemessages -l bn --ignore=.venv --ignore=node_modules --ignore=.local
+	$(PY) manage.py makemessages -l bn --ignore=.venv --ignore=node_modules --ignore=.local --ignore=bench --ignore=tests
 	$(PY) manage.py compile_translations
 
 clean:
