@@ -2,7 +2,8 @@
 
 An exact `COUNT(*)` over a million visible rows costs tens of milliseconds, more than the page
 itself (research/peers.md). Lists count exactly up to `EXACT_COUNT_LIMIT` rows and above it show
-the planner's estimate, marked as such ("about 1,20,000").
+the planner's estimate, marked as such ("about 1,20,000"), or "more than 10,000" while the table's
+statistics still lag behind a large import.
 """
 
 import json
@@ -30,7 +31,8 @@ def capped_count(queryset, *, limit: int = EXACT_COUNT_LIMIT) -> tuple[int, bool
     counted = queryset.order_by()[: limit + 1].count()
     if counted <= limit:
         return counted, True
-    return max(planner_estimate(queryset), limit + 1), False
+    # Statistics lag behind a large import; an estimate below what was just counted says only "more than".
+    return max(planner_estimate(queryset), limit), False
 
 
 class CappedPaginator(Paginator):
@@ -47,3 +49,8 @@ class CappedPaginator(Paginator):
     @property
     def count_is_exact(self) -> bool:
         return self._capped[1]
+
+    @property
+    def count_is_lower_bound(self) -> bool:
+        """The list has more than `count` rows, and the planner's estimate says no more than that."""
+        return not self._capped[1] and self._capped[0] == EXACT_COUNT_LIMIT

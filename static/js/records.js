@@ -23,7 +23,9 @@
       var dialog = dialogs[i];
       if (typeof dialog.showModal !== 'function') continue; // very old browser: it stays open inline
       try {
-        if (dialog.open && !dialog.matches(':modal')) dialog.close();
+        // It arrives with `open` (so it shows without JS); dropping the attribute, unlike close(), fires no
+        // "close" event, which would take the dialog out of the page (see below).
+        if (dialog.open && !dialog.matches(':modal')) dialog.removeAttribute('open');
         if (!dialog.open) dialog.showModal();
       } catch (e) { /* already modal */ }
       var first = dialog.querySelector('input:not([type="hidden"]), select, textarea');
