@@ -8,7 +8,12 @@ from contacts import api as contacts_api
 from contacts import import_api
 from crm import api, search, views
 
-router = DefaultRouter()
+
+class Router(DefaultRouter):
+    include_format_suffixes = False  # JSON only: no `.json` twin of every route
+
+
+router = Router()
 router.register("me", api.MeViewSet, basename="me")
 router.register("users", api.UserViewSet, basename="user")
 router.register("teams", api.TeamViewSet, basename="team")

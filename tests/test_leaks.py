@@ -1,0 +1,73 @@
+"""The leak matrix: every route that names a record by id answers 404 to a user of another team.
+
+Walks the whole URL configuration (pages and API), so a route added later without `visible_to`
+fails here even if its own tests forget. Each route is requested by GET and by POST as `rep_c`
+(team 2) for records of `rep_a` (team 1); 405 is accepted (a method a route does not have says
+nothing about the record), anything else is a leak. Admin-only pages are excluded: they answer 403
+to every non-admin, whatever the id.
+"""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from contacts import imports, services
+from crm import services as crm_services
+from tests.factories import make_company, make_contact
+
+#: Route names that take an id but are not about an owned record (colleagues, teams, org-wide tags).
+NOT_OWNED = {"user-detail", "team-detail", "tag-detail"}
+
+
+def _routes(resolver=None, namespace=""):
+    for entry in (resolver or get_resolver()).url_patterns:
+        if isinstance(entry, URLResolver):
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from _routes(entry, inner)
+        elif isinstance(entry, URLPattern) and entry.name and "pk" in entry.pattern.regex.groupindex:
+            yield namespace + entry.name, set(entry.pattern.regex.groupindex)  # (route name, its parameters)
+
+
+@pytest.fixture
+def records(world):
+    contact = make_contact(world.rep_a, first_name="Leak", emails=["leak@example.com"])
+    company = make_company(world.rep_a, name="Leak Ltd")
+    profile = services.add_social_profile(by=world.rep_a, contact=contact, platform="facebook", handle="leak")
+    entry = services.log_activity(by=world.rep_a, contact=contact, kind="note", body="secret")
+    upload = imports.create_import(by=world.rep_a, filename="a.csv", data=b"email\nx@example.com\n")
+    view = crm_services.create_saved_view(by=world.rep_a, name="Mine", target="contacts", shared=True)
+    trashed = make_contact(world.rep_a, first_name="Gone")
+    services.delete_contact(by=world.rep_a, contact=trashed)
+    token, _key = crm_services.create_api_token(user=world.rep_a, name="laptop")
+    return {"token": token, "contact": contact, "company": company, "social": profile, "interaction": entry, "import": upload,
+            "savedview": view, "trashed": trashed}
+
+
+def _record_for(name: str, records):
+    base = name.split(":")[-1]
+    if base == "restore":
+        return records["trashed"], {"kind": "contact"}
+    for prefix, key in (("api_token", "token"), ("contact_vcard", "contact"), ("contact", "contact"), ("company", "company"),
+                        ("social", "social"), ("socialprofile", "social"), ("interaction", "interaction"),
+                        ("import", "import"), ("saved_view", "savedview"), ("savedview", "savedview")):
+        if base.startswith(prefix):
+            return records[key], {}
+    return None, {}
+
+
+def test_every_route_with_an_id_hides_other_teams_records(world, client_for, records):
+    client = client_for(world.rep_c)
+    checked, leaks = [], []
+    for name in sorted({n for n, _params in _routes()}):
+        if name in NOT_OWNED or name.split(":")[-1].startswith("admin_"):
+            continue
+        record, extra = _record_for(name, records)
+        assert record is not None, f"the leak matrix does not know what record {name!r} names: add it"
+        kwargs = {"pk": record.pk, **extra}
+        url = reverse(name, kwargs=kwargs)
+        for method in ("get", "post"):
+            status = getattr(client, method)(url).status_code
+            if status not in (404, 405):
+                leaks.append(f"{method.upper()} {url} ({name}): {status}")
+        checked.append(name)
+    assert not leaks, "\n".join(leaks)
+    assert len(checked) >= 30, checked  # the walk really went through the app's routes
