@@ -12,6 +12,7 @@ from django.forms.models import fields_for_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from contacts import services
 from contacts.models import (
     Company,
     Contact,
@@ -55,15 +56,8 @@ COMPANY_SECTION_TITLES = {
     "notes": _("Notes"),
 }
 
-_CONTACT_MODEL_FIELDS = (
-    "first_name", "last_name", "job_title", "lifecycle_stage", "source", "birth_date", "age_band", "gender",
-    "city", "region", "country", "income_band", "preferred_channel", "preferred_language", "contact_times",
-    "service_preferences", "project_requirements", "project_type", "project_budget", "project_start",
-    "do_not_contact", "notes",
-)
-_COMPANY_MODEL_FIELDS = (
-    "name", "legal_name", "industry", "size_band", "website", "phone", "address", "city", "region", "country", "notes",
-)
+_CONTACT_MODEL_FIELDS = services.CONTACT_FIELDS
+_COMPANY_MODEL_FIELDS = services.COMPANY_FIELDS
 _DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 _SHORT_TEXT = forms.Textarea(attrs={"rows": 3})
 

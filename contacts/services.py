@@ -297,14 +297,18 @@ def update_contact(
     return contact
 
 
+def _transfer(by: User, record, owner: User, refusal: str):
+    if not policy.can_transfer(by, record):
+        raise PermissionDenied(refusal)
+    assign_owner(record, _owner_for(by, owner) if by.role != Role.SALES_REP else _rep_transfer_target(by, owner))
+    record.save(update_fields=["owner", "team", "updated_at"])
+    return record
+
+
 @transaction.atomic
 def transfer_contact(*, by: User, contact: Contact, owner: User) -> Contact:
     """Give a contact to another user (and so to their team)."""
-    if not policy.can_transfer(by, contact):
-        raise PermissionDenied(_("You cannot give this contact to someone else."))
-    assign_owner(contact, _owner_for(by, owner) if by.role != Role.SALES_REP else _rep_transfer_target(by, owner))
-    contact.save(update_fields=["owner", "team", "updated_at"])
-    return contact
+    return _transfer(by, contact, owner, _("You cannot give this contact to someone else."))
 
 
 def _rep_transfer_target(by: User, owner: User) -> User:
@@ -387,11 +391,8 @@ def update_company(*, by: User, company: Company, tags: Iterable | None = None, 
 
 @transaction.atomic
 def transfer_company(*, by: User, company: Company, owner: User) -> Company:
-    if not policy.can_transfer(by, company):
-        raise PermissionDenied(_("You cannot give this company to someone else."))
-    assign_owner(company, _owner_for(by, owner) if by.role != Role.SALES_REP else _rep_transfer_target(by, owner))
-    company.save(update_fields=["owner", "team", "updated_at"])
-    return company
+    """Give a company to another user (and so to their team); its people keep their owners."""
+    return _transfer(by, company, owner, _("You cannot give this company to someone else."))
 
 
 # --- Tags ---------------------------------------------------------------------------------------
