@@ -12,6 +12,7 @@ from drf_spectacular.utils import extend_schema_field
 
 from contacts.models import Company, CompanyTag, Contact, ContactTag, LifecycleStage, SizeBand, Source, Tag
 from crm.models import Team, User
+from crm.widgets import FastSelect
 
 #: sort key -> ORDER BY; the key is what the page's and the API's `ordering`/`sort` parameter accepts.
 CONTACT_SORTS = {
@@ -78,8 +79,8 @@ class _ListFilter(filters.FilterSet):
 
 
 class ContactFilter(_ListFilter):
-    owner = filters.ModelChoiceFilter(queryset=_people, label=_("Owner"))
-    team = filters.ModelChoiceFilter(queryset=Team.objects.order_by("name"), label=_("Team"))
+    owner = filters.ModelChoiceFilter(queryset=_people, label=_("Owner"), widget=FastSelect)
+    team = filters.ModelChoiceFilter(queryset=Team.objects.order_by("name"), label=_("Team"), widget=FastSelect)
     lifecycle_stage = filters.MultipleChoiceFilter(choices=LifecycleStage.choices, label=_("Lifecycle stage"))
     source = filters.ChoiceFilter(choices=Source.choices, label=_("Source"))
     tag = TagFilter(link_model=ContactTag, link_field="contact")
@@ -112,8 +113,8 @@ class ContactFilter(_ListFilter):
 
 
 class CompanyFilter(_ListFilter):
-    owner = filters.ModelChoiceFilter(queryset=_people, label=_("Owner"))
-    team = filters.ModelChoiceFilter(queryset=Team.objects.order_by("name"), label=_("Team"))
+    owner = filters.ModelChoiceFilter(queryset=_people, label=_("Owner"), widget=FastSelect)
+    team = filters.ModelChoiceFilter(queryset=Team.objects.order_by("name"), label=_("Team"), widget=FastSelect)
     industry = filters.CharFilter(field_name="industry", lookup_expr="iexact", label=_("Industry"))
     size_band = filters.ChoiceFilter(choices=SizeBand.choices, label=_("Size"))
     tag = TagFilter(link_model=CompanyTag, link_field="company")

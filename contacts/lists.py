@@ -22,6 +22,7 @@ from contacts.models import LifecycleStage, Tag
 from crm import services as crm_services
 from crm.models import Role, User
 from crm.views import PageMixin, form_errors_from
+from crm.widgets import FastSelect
 
 # --- Forms -----------------------------------------------------------------------------------------
 
@@ -69,7 +70,7 @@ class BulkActionForm(forms.Form):
     ids = IdListField()
     action = forms.ChoiceField(label=gettext_lazy("Action"), choices=[("", gettext_lazy("Choose an action…")), *ACTIONS])
     owner = forms.ModelChoiceField(label=gettext_lazy("New owner"), queryset=User.objects.none(), required=False,
-                                   empty_label=gettext_lazy("Choose the new owner…"))
+                                   empty_label=gettext_lazy("Choose the new owner…"), widget=FastSelect)
     tag = forms.CharField(label=gettext_lazy("Tag"), max_length=60, required=False,
                           widget=forms.TextInput(attrs={"list": "bulk-tag-names", "autocomplete": "off"}),
                           help_text=gettext_lazy("An existing tag or a new name."))
