@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q, UniqueConstraint
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -31,7 +31,7 @@ from contacts.models import (
 from contacts.normalise import normalise_email, normalise_phone, phone_search_forms, search_key, website_domain
 from crm import policy
 from crm.models import Role, User
-from crm.services import assign_owner
+from crm.services import assign_owner, new_owner, transfer_target
 
 CONTACT_FIELDS = (
     "first_name", "last_name", "job_title", "lifecycle_stage", "source", "birth_date", "age_band", "gender",
@@ -53,19 +53,6 @@ def _require_edit(by: User, obj, message=None) -> None:
 def _require_visible_company(by: User, company: Company | None) -> None:
     if company is not None and not Company.objects.visible_to(by).filter(pk=company.pk).exists():
         raise ValidationError({"company": _("Choose a company you can see.")})
-
-
-def _owner_for(by: User, owner: User | None) -> User:
-    """The owner of a new record: oneself, or (for managers and admins) someone they may assign to."""
-    if owner is None or owner.pk == by.pk:
-        return by
-    if not owner.is_active:
-        raise ValidationError({"owner": _("Choose an active user.")})
-    if by.role == Role.ADMIN:
-        return owner
-    if by.role == Role.MANAGER and owner.team_id in by.managed_team_ids():
-        return owner
-    raise ValidationError({"owner": _("You can only give records to people in the teams you manage.")})
 
 
 # --- Emails, phones and search text ----------------------------------------------------------
@@ -235,7 +222,7 @@ def create_contact(
     if not allow_duplicate:
         _check_duplicates(by, emails=email_list, phones=phone_list)
     contact = Contact(company=company, import_batch=import_batch, **fields)
-    assign_owner(contact, _owner_for(by, owner))
+    assign_owner(contact, new_owner(by=by, owner=owner))
     contact.created_by = by
     _apply_consent(contact, consent, now=timezone.now())
     contact.full_clean(exclude=["owner", "team", "company", "import_batch"])
@@ -300,7 +287,7 @@ def update_contact(
 def _transfer(by: User, record, owner: User, refusal: str):
     if not policy.can_transfer(by, record):
         raise PermissionDenied(refusal)
-    assign_owner(record, _owner_for(by, owner) if by.role != Role.SALES_REP else _rep_transfer_target(by, owner))
+    assign_owner(record, transfer_target(by=by, owner=owner))
     record.save(update_fields=["owner", "team", "updated_at"])
     return record
 
@@ -309,13 +296,6 @@ def _transfer(by: User, record, owner: User, refusal: str):
 def transfer_contact(*, by: User, contact: Contact, owner: User) -> Contact:
     """Give a contact to another user (and so to their team)."""
     return _transfer(by, contact, owner, _("You cannot give this contact to someone else."))
-
-
-def _rep_transfer_target(by: User, owner: User) -> User:
-    """A rep may hand their own contact to a teammate (not outside the team)."""
-    if not owner.is_active or owner.team_id != by.team_id or by.team_id is None:
-        raise ValidationError({"owner": _("Choose an active member of your team.")})
-    return owner
 
 
 @transaction.atomic
@@ -365,7 +345,7 @@ def create_company(*, by: User, owner: User | None = None, tags: Iterable = (), 
     if unknown:
         raise TypeError(f"unknown company fields: {sorted(unknown)}")
     company = Company(**fields)
-    assign_owner(company, _owner_for(by, owner))
+    assign_owner(company, new_owner(by=by, owner=owner))
     company.created_by = by
     _clean_company(company)
     company.save()
@@ -627,9 +607,10 @@ def purge_trash(*, now=None) -> dict[str, int]:
     """Delete for good what has been in the trash for more than 30 days (set-based; run by beat)."""
     cutoff = (now or timezone.now()) - timedelta(days=TRASH_DAYS)
     with transaction.atomic():
-        contacts, _detail = Contact.all_objects.filter(deleted_at__lt=cutoff).delete()
-        companies, _detail = Company.all_objects.filter(deleted_at__lt=cutoff).delete()
-    return {"contacts": contacts, "companies": companies}
+        _total, contacts = Contact.all_objects.filter(deleted_at__lt=cutoff).delete()
+        _total, companies = Company.all_objects.filter(deleted_at__lt=cutoff).delete()
+    # (delete() also counts the rows that went with them: emails, timeline entries…)
+    return {"contacts": contacts.get(Contact._meta.label, 0), "companies": companies.get(Company._meta.label, 0)}
 
 
 # --- Bulk actions -------------------------------------------------------------------------------
@@ -667,7 +648,7 @@ def bulk_update_contacts(
         if action == "assign":
             if owner is None:
                 raise ValidationError({"owner": _("Choose the new owner.")})
-            target = _owner_for(by, owner) if by.role != Role.SALES_REP else _rep_transfer_target(by, owner)
+            target = transfer_target(by=by, owner=owner)
             qs = _deletable(by, qs)
             done = qs.update(owner=target, team_id=target.team_id, updated_at=now)
         elif action == "tag":
@@ -761,14 +742,25 @@ _MERGE_HANDLED = {"emails", "phones", "tag_links", "social_profiles"}
 
 
 def _repoint_references(primary: Contact, duplicate: Contact) -> None:
-    """Move every row of every app that points at `duplicate` to `primary` (set-based, one UPDATE each)."""
+    """Move every row of every app that points at `duplicate` to `primary` (set-based, one UPDATE each).
+
+    Where a unique constraint would make the UPDATE clash (both contacts on the same deal), the
+    primary's row stays and the duplicate's twin goes: the link is kept once.
+    """
     for relation in Contact._meta.related_objects:
         if relation.many_to_many or relation.get_accessor_name() in _MERGE_HANDLED:
             continue
-        manager = relation.related_model._base_manager
-        if relation.one_to_one and manager.filter(**{relation.field.name: primary}).exists():
+        field, manager = relation.field.name, relation.related_model._base_manager
+        if relation.one_to_one and manager.filter(**{field: primary}).exists():
             continue  # the primary already has its own; the duplicate's goes with it
-        manager.filter(**{relation.field.name: duplicate}).update(
-            **{relation.field.name: primary}
-        )
+        for others in _unique_partners(relation.related_model, field):
+            twins = manager.filter(**{field: primary}, **{name: OuterRef(name) for name in others})
+            manager.filter(**{field: duplicate}).filter(Exists(twins)).delete()
+        manager.filter(**{field: duplicate}).update(**{field: primary})
 
+
+def _unique_partners(model, field: str) -> list[tuple[str, ...]]:
+    """For each unconditional unique constraint of `model` that includes `field`, its other fields."""
+    return [tuple(f for f in constraint.fields if f != field) for constraint in model._meta.constraints
+            if isinstance(constraint, UniqueConstraint) and field in (constraint.fields or ())
+            and constraint.condition is None and len(constraint.fields) > 1]

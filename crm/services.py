@@ -248,6 +248,28 @@ def assign_owner(obj: OwnedModel, owner: User) -> None:
     obj.owner, obj.team_id = owner, owner.team_id
 
 
+def new_owner(*, by: User, owner: User | None) -> User:
+    """Who owns a record `by` creates: themselves, or (managers, admins) someone they may assign to."""
+    if owner is None or owner.pk == by.pk:
+        return by
+    if not owner.is_active:
+        raise ValidationError({"owner": _("Choose an active user.")})
+    if by.role == Role.ADMIN:
+        return owner
+    if by.role == Role.MANAGER and owner.team_id in by.managed_team_ids():
+        return owner
+    raise ValidationError({"owner": _("You can only give records to people in the teams you manage.")})
+
+
+def transfer_target(*, by: User, owner: User) -> User:
+    """Who `by` may hand a record to: a rep, an active teammate; managers and admins, as for new records."""
+    if by.role != Role.SALES_REP:
+        return new_owner(by=by, owner=owner)
+    if not owner.is_active or owner.team_id != by.team_id or by.team_id is None:
+        raise ValidationError({"owner": _("Choose an active member of your team.")})
+    return owner
+
+
 @transaction.atomic
 def create_saved_view(
     *, by: User, name: str, target: str, query: str = "", columns=(), shared: bool = False
