@@ -12,16 +12,16 @@ pytestmark = pytest.mark.django_db
 
 
 def test_seed_creates_customers_with_timelines_once():
-    first = seed(companies=4, contacts=12)
+    first = seed(companies=4, contacts=12, deals=10)
     assert first["created"]["contacts"] == 12
     assert Contact.objects.count() == 12 and Company.objects.count() == 4
     assert not Contact.objects.filter(interactions__isnull=True).exists()  # every contact has a timeline
-    second = seed(companies=4, contacts=12)
+    second = seed(companies=4, contacts=12, deals=10)
     assert second["already_seeded"] and Contact.objects.count() == 12 and Interaction.objects.count() > 12
 
 
 def test_seeded_contacts_mix_scripts_and_follow_their_owners_team():
-    seed(companies=4, contacts=12)
+    seed(companies=4, contacts=12, deals=10)
     names = list(Contact.objects.values_list("first_name", flat=True))
     assert any(re.search(r"[\u0980-\u09ff]", n) for n in names) and any(re.search(r"[A-Za-z]", n) for n in names)
     assert all(c.team_id == c.owner.team_id for c in Contact.objects.select_related("owner"))
@@ -30,3 +30,16 @@ def test_seeded_contacts_mix_scripts_and_follow_their_owners_team():
     assert Contact.objects.visible_to(rep).exists()
     agent = User.objects.get(email="agent@demo.sampark.local")
     assert not Contact.objects.visible_to(agent).exists()
+
+
+def test_seed_creates_pipelines_products_and_deals_once():
+    from sales.models import Deal, Pipeline, Product, StageChange
+
+    first = seed(companies=4, contacts=12, deals=20)
+    assert first["created"]["pipelines"] == 2 and Product.objects.count() == 8
+    assert Deal.objects.count() == 20 and StageChange.objects.count() >= 20  # every deal has entered a stage
+    assert all(d.team_id == d.owner.team_id for d in Deal.objects.select_related("owner"))
+    assert Deal.objects.filter(stage__is_lost=True).exclude(lost_reason="").count() == \
+        Deal.objects.filter(stage__is_lost=True).count()
+    seed(companies=4, contacts=12, deals=20)
+    assert Pipeline.objects.count() == 2 and Deal.objects.count() == 20

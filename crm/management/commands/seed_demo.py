@@ -118,7 +118,7 @@ class _Log:
             self.stdout.write(message)
 
 
-def seed(*, stdout=None, companies: int | None = None, contacts: int | None = None) -> dict:
+def seed(*, stdout=None, companies: int | None = None, contacts: int | None = None, deals: int | None = None) -> dict:
     """Create whatever part of the demo organisation is missing; return what was done.
 
     Returns {"created": {kind: count}, "already_seeded": bool, "org": name,
@@ -132,6 +132,7 @@ def seed(*, stdout=None, companies: int | None = None, contacts: int | None = No
         seed_saved_views(log, users)
         seed_customers(log, users, companies=N_COMPANIES if companies is None else companies,
                        contacts=N_CONTACTS if contacts is None else contacts)
+        seed_sales(log, users, deals=N_DEALS if deals is None else deals)
         accounts = _accounts(users)
     return {
         "created": log.created,
@@ -316,6 +317,75 @@ def seed_customers(log: _Log, users: dict[str, User], *, companies: int, contact
     log.say(f"Customers: {len(companies)} companies, {n_contacts} contacts, {interactions} timeline entries")
 
 
+PIPELINES = [
+    ("E-commerce B2B", [("New lead", 10), ("Qualified", 25), ("Proposal sent", 50), ("Negotiation", 75)]),
+    ("Services", [("Discovery", 10), ("Scoping", 30), ("Quote sent", 60), ("Contract review", 80)]),
+]
+PRODUCTS = [
+    ("SAR-001", "Jamdani saree", "Fashion", "8500"), ("PAN-002", "Cotton panjabi", "Fashion", "2200"),
+    ("LAP-003", "Business laptop", "Electronics", "78000"), ("MOB-004", "Smartphone", "Electronics", "24000"),
+    ("TEA-005", "Sylhet tea, 1 kg", "Food", "950"), ("GFT-006", "Corporate gift box", "Corporate gifts", "3500"),
+    ("WEB-007", "Web shop setup", "Services", "120000"), ("SEO-008", "SEO retainer (month)", "Services", "35000"),
+]
+DEAL_KINDS = ["Eid order", "Annual supply", "Website", "Bulk purchase", "Retainer"]
+LOST_REASONS = ["Price too high", "Chose a competitor", "No budget this year", "No response"]
+N_DEALS = 240
+
+
+def seed_sales(log: _Log, users: dict[str, User], *, deals: int) -> None:
+    """Two pipelines, a product catalogue and deals in every stage (some won, some lost), through the services.
+
+    Seeded once: skipped when a pipeline exists.
+    """
+    import random
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from contacts.models import Contact
+    from sales import services
+    from sales.models import Pipeline
+
+    if Pipeline.objects.exists():
+        return
+    rng = random.Random(2027)
+    admin = users["admin"]
+    pipelines = [services.create_pipeline(by=admin, name=name, stages=stages, won_name="Won", lost_name="Lost")
+                 for name, stages in PIPELINES]
+    for sku, name, category, price in PRODUCTS:
+        services.save_product(by=admin, sku=sku, name=name, category=category, unit_price=Decimal(price), currency="BDT",
+                              active=True)
+    owners = [users["rep"], users["rep2"], users["manager"]]
+    people = {o.pk: list(Contact.objects.visible_to(o).filter(owner=o).select_related("company")[:200]) for o in owners}
+    today = timezone.localdate()
+    made = moved = 0
+    for i in range(deals):
+        owner = owners[0] if i % 5 < 3 else owners[1] if i % 5 == 3 else owners[2]
+        if not people[owner.pk]:
+            continue
+        pipeline = pipelines[i % 2]
+        contact = rng.choice(people[owner.pk])
+        stages = list(pipeline.stages.filter(archived_at__isnull=True).order_by("position"))
+        who = contact.company.name if contact.company else str(contact)
+        deal = services.create_deal(
+            by=owner, title=f"{who} — {rng.choice(DEAL_KINDS)}",
+            pipeline=pipeline, amount=Decimal(rng.randrange(15_000, 900_000, 500)),
+            expected_close=today + timedelta(days=rng.randint(-20, 180)), company=contact.company,
+            primary_contact=contact,
+        )
+        made += 1
+        target = rng.choices(stages, weights=[30, 20, 15, 10, 12, 8][: len(stages)])[0]
+        if target.pk != deal.stage_id:
+            services.move_deal(deal=deal, stage=target, by=owner,
+                               lost_reason=rng.choice(LOST_REASONS) if target.is_lost else "")
+            moved += 1
+    log.count("pipelines", len(pipelines))
+    log.count("products", len(PRODUCTS))
+    log.count("deals", made)
+    log.say(f"Sales: {len(pipelines)} pipelines, {len(PRODUCTS)} products, {made} deals ({moved} moved on)")
+
+
 def _accounts(users: dict[str, User]) -> list[dict]:
     """The sign-in table, from the database (a user may have been changed since the first run)."""
     specs = {spec.key: spec for spec in USERS}
@@ -346,7 +416,7 @@ def other_users_exist() -> bool:
 
 
 class Command(BaseCommand):
-    help = "Create the demo organisation (teams, one user per role, saved views, customers with timelines). Safe to run again."
+    help = "Create the demo organisation: teams, users, saved views, customers, pipelines and deals. Safe to run again."
 
     def add_arguments(self, parser):
         parser.add_argument("--quiet", action="store_true", help="Print one summary line, not the sign-in table.")
