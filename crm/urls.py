@@ -7,6 +7,7 @@ from rest_framework.routers import DefaultRouter
 from contacts import api as contacts_api
 from contacts import import_api
 from crm import api, search, views
+from sales import api as sales_api
 
 
 class Router(DefaultRouter):
@@ -22,6 +23,10 @@ router.register("companies", contacts_api.CompanyViewSet, basename="company")
 router.register("contacts", contacts_api.ContactViewSet, basename="contact")
 router.register("social-profiles", contacts_api.SocialProfileViewSet, basename="socialprofile")
 router.register("tags", contacts_api.TagViewSet, basename="tag")
+router.register("pipelines", sales_api.PipelineViewSet, basename="pipeline")
+router.register("stages", sales_api.StageViewSet, basename="stage")
+router.register("deals", sales_api.DealViewSet, basename="deal")
+router.register("products", sales_api.ProductViewSet, basename="product")
 router.register("imports", import_api.ImportViewSet, basename="import")
 router.register("search", search.SearchViewSet, basename="search")
 

@@ -12,10 +12,12 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from contacts import imports, services
 from crm import services as crm_services
+from sales import services as sales_services
 from tests.factories import make_company, make_contact
 
 #: Route names that take an id but are not about an owned record (colleagues, teams, org-wide tags).
-NOT_OWNED = {"user-detail", "team-detail", "tag-detail"}
+NOT_OWNED = {"user-detail", "team-detail", "tag-detail", "pipeline-detail", "pipeline-archive", "stage-detail", "stage-archive",
+             "product-detail"}
 
 
 def _routes(resolver=None, namespace=""):
@@ -38,8 +40,10 @@ def records(world):
     trashed = make_contact(world.rep_a, first_name="Gone")
     services.delete_contact(by=world.rep_a, contact=trashed)
     token, _key = crm_services.create_api_token(user=world.rep_a, name="laptop")
+    pipeline = sales_services.create_pipeline(by=world.admin, name="Leaks", stages=["Lead"])
+    deal = sales_services.create_deal(by=world.rep_a, title="Leak deal", pipeline=pipeline, amount="100")
     return {"token": token, "contact": contact, "company": company, "social": profile, "interaction": entry, "import": upload,
-            "savedview": view, "trashed": trashed}
+            "savedview": view, "trashed": trashed, "deal": deal}
 
 
 def _record_for(name: str, records):
@@ -47,7 +51,7 @@ def _record_for(name: str, records):
     if base == "restore":
         return records["trashed"], {"kind": "contact"}
     for prefix, key in (("api_token", "token"), ("contact_vcard", "contact"), ("contact", "contact"), ("company", "company"),
-                        ("social", "social"), ("socialprofile", "social"), ("interaction", "interaction"),
+                        ("deal", "deal"), ("social", "social"), ("socialprofile", "social"), ("interaction", "interaction"),
                         ("import", "import"), ("saved_view", "savedview"), ("savedview", "savedview")):
         if base.startswith(prefix):
             return records[key], {}
