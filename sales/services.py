@@ -293,6 +293,8 @@ def _enter_stage(deal: Deal, stage: Stage, lost_reason: str, now) -> None:
     lost_reason = " ".join(str(lost_reason or "").split())
     if stage.is_lost and not lost_reason:
         raise ValidationError({"lost_reason": _("Say why the deal was lost.")})
+    if lost_reason and not stage.is_lost:  # never dropped in silence
+        raise ValidationError({"lost_reason": _("Only a deal in a lost stage has a lost reason.")})
     if len(lost_reason) > 300:
         raise ValidationError({"lost_reason": _("Keep the reason under 300 characters.")})
     deal.stage = stage

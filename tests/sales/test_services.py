@@ -588,3 +588,13 @@ def test_merging_two_contacts_on_the_same_deal_keeps_one_link(world, pipeline):
     services.add_deal_contact(by=world.rep_a, deal=deal, contact=duplicate, role="Decision maker")
     contact_services.merge_contacts(by=world.manager1, primary=primary, duplicate=duplicate)
     assert list(deal.contact_links.values_list("contact", "role")) == [(primary.pk, "Buyer")]
+
+
+def test_a_lost_reason_for_a_stage_that_is_not_lost_is_refused_not_dropped(world, pipeline):
+    deal = new_deal(world, pipeline)
+    open_stage = pipeline.stages.filter(is_won=False, is_lost=False).order_by("-position").first()
+    with pytest.raises(ValidationError) as raised:
+        services.move_deal(deal=deal, stage=open_stage, by=world.rep_a, lost_reason="Too expensive")
+    assert "lost_reason" in raised.value.message_dict
+    deal.refresh_from_db()
+    assert deal.stage_id != open_stage.pk and deal.lost_reason == ""
