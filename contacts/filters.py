@@ -11,7 +11,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from contacts.models import Company, CompanyTag, Contact, ContactTag, LifecycleStage, SizeBand, Source, Tag
-from crm.models import Team, User
+from crm.filters import ListFilterSet, SortFilter, active_people
+from crm.models import Team
 from crm.widgets import FastSelect
 
 #: sort key -> ORDER BY; the key is what the page's and the API's `ordering`/`sort` parameter accepts.
@@ -35,20 +36,6 @@ SORT_LABELS = {
 }
 
 
-class SortFilter(filters.ChoiceFilter):
-    """`?sort=` with a fixed set of index-backed orders (unknown values are a field error)."""
-
-    def __init__(self, *args, sorts: dict, **kwargs):
-        self.sorts = sorts
-        kwargs.setdefault("choices", [(key, SORT_LABELS[key]) for key in sorts])
-        kwargs.setdefault("label", _("Sort"))
-        kwargs.setdefault("empty_label", None)
-        super().__init__(*args, **kwargs)
-
-    def filter(self, qs, value):
-        return qs.order_by(*self.sorts[value or next(iter(self.sorts))])
-
-
 @extend_schema_field(OpenApiTypes.INT)
 class TagFilter(filters.ModelMultipleChoiceFilter):
     """Records carrying any of the chosen tags (EXISTS, so a record shows once)."""
@@ -66,20 +53,8 @@ class TagFilter(filters.ModelMultipleChoiceFilter):
         return qs.filter(Exists(links))
 
 
-def _people(request):
-    return User.objects.filter(is_active=True).order_by("full_name", "id")
-
-
-class _ListFilter(filters.FilterSet):
-    """A FilterSet that knows whose list it filters (`user`, or the request's user for the API)."""
-
-    def __init__(self, data=None, queryset=None, *, request=None, user=None, **kwargs):
-        super().__init__(data, queryset, request=request, **kwargs)
-        self.user = user or getattr(request, "user", None)
-
-
-class ContactFilter(_ListFilter):
-    owner = filters.ModelChoiceFilter(queryset=_people, label=_("Owner"), widget=FastSelect)
+class ContactFilter(ListFilterSet):
+    owner = filters.ModelChoiceFilter(queryset=active_people, label=_("Owner"), widget=FastSelect)
     team = filters.ModelChoiceFilter(queryset=Team.objects.order_by("name"), label=_("Team"), widget=FastSelect)
     lifecycle_stage = filters.MultipleChoiceFilter(choices=LifecycleStage.choices, label=_("Lifecycle stage"))
     source = filters.ChoiceFilter(choices=Source.choices, label=_("Source"))
@@ -91,7 +66,7 @@ class ContactFilter(_ListFilter):
     created_before = filters.DateFilter(field_name="created_at", lookup_expr="date__lte", label=_("Created until"))
     do_not_contact = filters.BooleanFilter(label=_("Do not contact"))
     email = filters.CharFilter(field_name="emails__email", lookup_expr="iexact", label=_("Email"), distinct=True)
-    sort = SortFilter(sorts=CONTACT_SORTS)
+    sort = SortFilter(sorts=CONTACT_SORTS, labels=SORT_LABELS)
 
     class Meta:
         model = Contact
@@ -112,8 +87,8 @@ class ContactFilter(_ListFilter):
         return qs
 
 
-class CompanyFilter(_ListFilter):
-    owner = filters.ModelChoiceFilter(queryset=_people, label=_("Owner"), widget=FastSelect)
+class CompanyFilter(ListFilterSet):
+    owner = filters.ModelChoiceFilter(queryset=active_people, label=_("Owner"), widget=FastSelect)
     team = filters.ModelChoiceFilter(queryset=Team.objects.order_by("name"), label=_("Team"), widget=FastSelect)
     industry = filters.CharFilter(field_name="industry", lookup_expr="iexact", label=_("Industry"))
     size_band = filters.ChoiceFilter(choices=SizeBand.choices, label=_("Size"))
@@ -122,7 +97,7 @@ class CompanyFilter(_ListFilter):
     domain = filters.CharFilter(field_name="domain", lookup_expr="iexact", label=_("Domain"))
     created_after = filters.DateFilter(field_name="created_at", lookup_expr="date__gte", label=_("Created from"))
     created_before = filters.DateFilter(field_name="created_at", lookup_expr="date__lte", label=_("Created until"))
-    sort = SortFilter(sorts=COMPANY_SORTS)
+    sort = SortFilter(sorts=COMPANY_SORTS, labels=SORT_LABELS)
 
     class Meta:
         model = Company

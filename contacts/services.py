@@ -563,33 +563,37 @@ def delete_interaction(*, by: User, interaction: Interaction) -> None:
 # --- Trash --------------------------------------------------------------------------------------
 
 
+def _to_trash(by: User, record, refusal: str):
+    if not policy.can_delete(by, record):
+        raise PermissionDenied(refusal)
+    record.deleted_at, record.deleted_by = timezone.now(), by
+    record.save(update_fields=["deleted_at", "deleted_by", "updated_at"])
+    return record
+
+
+def _from_trash(by: User, record, refusal: str):
+    if not policy.can_delete(by, record):
+        raise PermissionDenied(refusal)
+    record.deleted_at, record.deleted_by = None, None
+    record.save(update_fields=["deleted_at", "deleted_by", "updated_at"])
+    return record
+
+
 @transaction.atomic
 def delete_contact(*, by: User, contact: Contact) -> Contact:
     """Move a contact to the trash (restorable for 30 days)."""
-    if not policy.can_delete(by, contact):
-        raise PermissionDenied(_("You cannot delete this contact."))
-    contact.deleted_at, contact.deleted_by = timezone.now(), by
-    contact.save(update_fields=["deleted_at", "deleted_by", "updated_at"])
-    return contact
+    return _to_trash(by, contact, _("You cannot delete this contact."))
 
 
 @transaction.atomic
 def restore_contact(*, by: User, contact: Contact) -> Contact:
-    if not policy.can_delete(by, contact):
-        raise PermissionDenied(_("You cannot restore this contact."))
-    contact.deleted_at, contact.deleted_by = None, None
-    contact.save(update_fields=["deleted_at", "deleted_by", "updated_at"])
-    return contact
+    return _from_trash(by, contact, _("You cannot restore this contact."))
 
 
 @transaction.atomic
 def delete_company(*, by: User, company: Company) -> Company:
     """Move a company to the trash; its people stay, without it once it is purged."""
-    if not policy.can_delete(by, company):
-        raise PermissionDenied(_("You cannot delete this company."))
-    company.deleted_at, company.deleted_by = timezone.now(), by
-    company.save(update_fields=["deleted_at", "deleted_by", "updated_at"])
-    return company
+    return _to_trash(by, company, _("You cannot delete this company."))
 
 
 @transaction.atomic
@@ -598,9 +602,7 @@ def restore_company(*, by: User, company: Company) -> Company:
         raise PermissionDenied(_("You cannot restore this company."))
     if company.domain and Company.objects.filter(domain=company.domain).exclude(pk=company.pk).exists():
         raise ValidationError({"website": _("Another company now has this website; change one of them first.")})
-    company.deleted_at, company.deleted_by = None, None
-    company.save(update_fields=["deleted_at", "deleted_by", "updated_at"])
-    return company
+    return _from_trash(by, company, _("You cannot restore this company."))
 
 
 def purge_trash(*, now=None) -> dict[str, int]:

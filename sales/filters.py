@@ -10,9 +10,9 @@ from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from contacts.filters import _ListFilter
 from contacts.models import Company, Contact
-from crm.models import Team, User
+from crm.filters import ListFilterSet, SortFilter, active_people
+from crm.models import Team
 from crm.widgets import FastSelect
 from sales.models import Deal, DealContact, Pipeline, Stage
 
@@ -41,19 +41,6 @@ class DealStatus:
     conditions = {OPEN: Q(closed_at__isnull=True), WON: Q(won_at__isnull=False), LOST: Q(lost_at__isnull=False)}
 
 
-class SortFilter(filters.ChoiceFilter):
-    """`?sort=` with the fixed set of deal orders (unknown values are a field error)."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("choices", list(DEAL_SORT_LABELS.items()))
-        kwargs.setdefault("label", _("Sort"))
-        kwargs.setdefault("empty_label", None)
-        super().__init__(*args, **kwargs)
-
-    def filter(self, qs, value):
-        return qs.order_by(*DEAL_SORTS[value or next(iter(DEAL_SORTS))])
-
-
 @extend_schema_field(OpenApiTypes.INT)
 class ContactFilter(filters.ModelChoiceFilter):
     """Deals where the contact is the primary contact or one of the other people on it."""
@@ -65,21 +52,17 @@ class ContactFilter(filters.ModelChoiceFilter):
         return qs.filter(Q(primary_contact=value) | Exists(linked))
 
 
-def _people(request):
-    return User.objects.filter(is_active=True).order_by("full_name", "id")
-
-
-class DealFilter(_ListFilter):
+class DealFilter(ListFilterSet):
     pipeline = filters.ModelChoiceFilter(queryset=Pipeline.objects.all(), label=_("Pipeline"))
     stage = filters.ModelChoiceFilter(queryset=Stage.objects.all(), label=_("Stage"))
-    owner = filters.ModelChoiceFilter(queryset=_people, label=_("Owner"), widget=FastSelect)
+    owner = filters.ModelChoiceFilter(queryset=active_people, label=_("Owner"), widget=FastSelect)
     team = filters.ModelChoiceFilter(queryset=Team.objects.order_by("name"), label=_("Team"), widget=FastSelect)
     status = filters.ChoiceFilter(choices=DealStatus.choices, method="filter_status", label=_("Status"))
     expected_close_after = filters.DateFilter(field_name="expected_close", lookup_expr="gte", label=_("Closing from"))
     expected_close_before = filters.DateFilter(field_name="expected_close", lookup_expr="lte", label=_("Closing until"))
     company = filters.ModelChoiceFilter(queryset=Company.objects.none(), label=_("Company"))
     contact = ContactFilter(queryset=Contact.objects.none(), label=_("Contact"))
-    sort = SortFilter()
+    sort = SortFilter(sorts=DEAL_SORTS, labels=DEAL_SORT_LABELS)
 
     class Meta:
         model = Deal

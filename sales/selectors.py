@@ -23,6 +23,22 @@ class Column:
         return self.count > len(self.deals)
 
 
+#: What a card shows besides the deal itself.
+CARD_RELATED = ("owner", "company", "primary_contact")
+
+
+def open_deals(*, user: User, pipeline_id: int, filters: Q | None = None):
+    """The open deals of a pipeline that `user` sees, narrowed by the board's `filters` (owner, team, close month)."""
+    deals = Deal.objects.visible_to(user).open().filter(pipeline_id=pipeline_id)
+    return deals if filters is None else deals.filter(filters)
+
+
+def column_totals(deals) -> dict[int, tuple[int, Decimal]]:
+    """stage id -> (count, total amount) of `deals`, in one grouped query (amounts added as they are)."""
+    return {row["stage"]: (row["count"], row["total"])
+            for row in deals.values("stage").annotate(count=Count("id"), total=Sum("amount")).order_by()}
+
+
 def board_columns(*, user: User, pipeline: Pipeline, per_column: int = 25, filters: Q | None = None) -> list[Column]:
     """The columns of a pipeline's board as `user` sees it: every active stage, in order, with its open deals.
 
@@ -32,19 +48,28 @@ def board_columns(*, user: User, pipeline: Pipeline, per_column: int = 25, filte
     whatever their currency.
     """
     stages = list(Stage.objects.filter(pipeline=pipeline, archived_at__isnull=True).order_by("position"))
-    deals = Deal.objects.visible_to(user).open().filter(pipeline=pipeline)
-    if filters is not None:
-        deals = deals.filter(filters)
+    deals = open_deals(user=user, pipeline_id=pipeline.pk, filters=filters)
     columns = {s.pk: Column(stage=s) for s in stages}
-    for row in deals.values("stage").annotate(count=Count("id"), total=Sum("amount")).order_by():
-        if row["stage"] in columns:
-            columns[row["stage"]].count, columns[row["stage"]].total = row["count"], row["total"]
+    for stage_id, (count, total) in column_totals(deals).items():
+        if stage_id in columns:
+            columns[stage_id].count, columns[stage_id].total = count, total
     ids = top_card_ids(deals, [s for s in stages if columns[s.pk].count], per_column=per_column)
     if ids is not None:
-        cards = Deal.objects.filter(pk__in=list(ids)).select_related("owner", "company", "primary_contact")
+        cards = Deal.objects.filter(pk__in=list(ids)).select_related(*CARD_RELATED)
         for deal in cards.order_by("-amount", "-id"):
             columns[deal.stage_id].deals.append(deal)
     return [columns[s.pk] for s in stages]
+
+
+def column_cards(*, user: User, stage: Stage, filters: Q | None, after: tuple[Decimal, int] | None, limit: int):
+    """The next `limit` cards of one column after the card `after` (amount, id), in the board's order, and
+    whether more follow. Keyset, not offset: cards dragged away meanwhile do not make the next page skip any.
+    """
+    deals = open_deals(user=user, pipeline_id=stage.pipeline_id, filters=filters).filter(stage=stage)
+    if after is not None:
+        deals = deals.filter(Q(amount__lt=after[0]) | Q(amount=after[0], pk__lt=after[1]))
+    page = list(deals.select_related(*CARD_RELATED).order_by("-amount", "-id")[:limit + 1])
+    return page[:limit], len(page) > limit
 
 
 def top_card_ids(deals, stages: list[Stage], *, per_column: int):

@@ -4,7 +4,6 @@ from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Q, Sum
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,28 +17,14 @@ from crm.views import OwnedObjectMixin, PageMixin, form_errors_from
 from sales import services
 from sales.forms import BoardFilterForm, MoveForm, QuickDealForm
 from sales.models import Deal, Pipeline, Stage
-from sales.selectors import board_columns
+from sales.selectors import board_columns, column_cards, column_totals, open_deals
 
 PER_COLUMN = 25  # cards per column on the first screen, and per "load more"
 SALES_ROLES = {Role.ADMIN, Role.MANAGER, Role.SALES_REP}
-CARD_RELATED = ("owner", "company", "primary_contact")
 
 
 def active_pipelines():
     return Pipeline.objects.filter(archived_at__isnull=True).order_by("position", "id")
-
-
-def column_cards(user, stage: Stage, *, filters, after: tuple[Decimal, int] | None, limit: int = PER_COLUMN):
-    """The next `limit` cards of one column after the card `after` (amount, id), in the board's order, and
-    whether more follow. Keyset, not offset: cards dragged away meanwhile do not make the next page skip any.
-    """
-    deals = Deal.objects.visible_to(user).open().filter(pipeline_id=stage.pipeline_id, stage=stage)
-    if filters is not None:
-        deals = deals.filter(filters)
-    if after is not None:
-        deals = deals.filter(Q(amount__lt=after[0]) | Q(amount=after[0], pk__lt=after[1]))
-    page = list(deals.select_related(*CARD_RELATED).order_by("-amount", "-id")[:limit + 1])
-    return page[:limit], len(page) > limit
 
 
 def parse_after(value: str) -> tuple[Decimal, int] | None:
@@ -124,7 +109,8 @@ class ColumnMoreView(BoardMixin, View):
         stage = get_object_or_404(Stage, pk=stage_pk, pipeline=pipeline, archived_at__isnull=True)
         filter_form = self.filter_form(request.GET)
         after = parse_after(request.GET.get("after", ""))
-        cards, has_more = column_cards(request.user, stage, filters=filter_form.to_q(), after=after)
+        cards, has_more = column_cards(user=request.user, stage=stage, filters=filter_form.to_q(), after=after,
+                                       limit=PER_COLUMN)
         return render(request, "sales/partials/column_cards.html", {
             "pipeline": pipeline, "stage": stage, "cards": cards, "has_more": has_more,
             "filter_qs": filter_form.querystring(),
@@ -197,13 +183,11 @@ class MoveView(DealPage, View):
         """Every column's count and total after the move, with the board's filters (one query)."""
         filter_form = BoardFilterForm(self.request.POST)
         filter_form.is_valid()
-        deals = Deal.objects.visible_to(self.request.user).open().filter(pipeline_id=deal.pipeline_id)
-        if (q := filter_form.to_q()) is not None:
-            deals = deals.filter(q)
-        rows = {row["stage"]: row for row in deals.values("stage").annotate(count=Count("id"), total=Sum("amount")).order_by()}
+        totals = column_totals(open_deals(user=self.request.user, pipeline_id=deal.pipeline_id,
+                                          filters=filter_form.to_q()))
         stage_ids = Stage.objects.filter(pipeline_id=deal.pipeline_id, archived_at__isnull=True).values_list("pk", flat=True)
         figures = {}
         for stage_id in stage_ids:
-            row = rows.get(stage_id, {"count": 0, "total": Decimal("0.00")})
-            figures[str(stage_id)] = {"count": number(row["count"]), "total": money(row["total"])}
+            count, total = totals.get(stage_id, (0, Decimal("0.00")))
+            figures[str(stage_id)] = {"count": number(count), "total": money(total)}
         return figures

@@ -10,8 +10,9 @@ from django.urls import reverse
 
 from crm import services as crm_services
 from sales import services
-from sales.models import Deal, DealLine, Pipeline, Product, Stage, StageChange
+from sales.models import Deal, DealLine, Pipeline, Product, StageChange
 from tests.factories import make_company, make_contact
+from tests.sales.helpers import new_deal, stage
 from tests.visibility import assert_visibility
 
 
@@ -26,21 +27,6 @@ def deal_url(deal, action=None):
 def result_ids(response) -> list[int]:
     assert response.status_code == 200, response.content
     return [row["id"] for row in response.json()["results"]]
-
-
-@pytest.fixture
-def pipeline(world):
-    return services.create_pipeline(by=world.admin, name="E-commerce B2B",
-                                    stages=[("Lead", 10), ("Proposal", 40), ("Negotiation", 70)])
-
-
-def stage(pipeline, name) -> Stage:
-    return pipeline.stages.get(name=name)
-
-
-def new_deal(world, pipeline, **fields):
-    fields.setdefault("title", "Eid bulk order")
-    return services.create_deal(by=fields.pop("by", world.rep_a), pipeline=pipeline, **fields)
 
 
 # --- Visibility ---------------------------------------------------------------------------------

@@ -7,25 +7,10 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from sales import services
 from sales.models import Deal, StageChange
 from tests.factories import make_company
+from tests.sales.helpers import new_deal, stage
 from tests.visibility import assert_visibility
-
-
-@pytest.fixture
-def pipeline(world):
-    return services.create_pipeline(by=world.admin, name="E-commerce B2B",
-                                    stages=[("Lead", 10), ("Proposal", 40), ("Negotiation", 70)])
-
-
-def stage(pipeline, name):
-    return pipeline.stages.get(name=name)
-
-
-def new_deal(world, pipeline, **fields):
-    fields.setdefault("title", "Eid bulk order")
-    return services.create_deal(by=fields.pop("by", world.rep_a), pipeline=pipeline, **fields)
 
 
 def move(client, deal, stage_obj, *, lost_reason="", json_api=True):

@@ -11,24 +11,9 @@ from contacts import services as contact_services
 from contacts.models import Company, Contact, Interaction
 from crm.models import OrgSettings
 from sales import services
-from sales.models import Deal, DealContact, DealLine, Pipeline, Product, Stage, StageChange
+from sales.models import Deal, DealContact, DealLine, Pipeline, Product, StageChange
 from tests.factories import make_company, make_contact
-
-
-@pytest.fixture
-def pipeline(world):
-    return services.create_pipeline(by=world.admin, name="E-commerce B2B",
-                                    stages=[("Lead", 10), ("Proposal", 40), ("Negotiation", 70)])
-
-
-def stage(pipeline, name) -> Stage:
-    return pipeline.stages.get(name=name)
-
-
-def new_deal(world, pipeline, **fields):
-    fields.setdefault("title", "Eid bulk order")
-    return services.create_deal(by=fields.pop("by", world.rep_a), pipeline=pipeline, **fields)
-
+from tests.sales.helpers import new_deal, stage
 
 # --- Pipelines and stages -------------------------------------------------------------------------
 
