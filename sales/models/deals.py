@@ -146,6 +146,10 @@ class Deal(OwnedModel):
         help_text=_("Leave empty to use the stage's probability."),
     )
     lost_reason = models.CharField(_("lost reason"), max_length=300, blank=True, default="")
+    source_campaign = models.ForeignKey(
+        "sales.Campaign", verbose_name=_("source campaign"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="deals",
+    )
     won_at = models.DateTimeField(_("won"), null=True, blank=True, editable=False)
     lost_at = models.DateTimeField(_("lost"), null=True, blank=True, editable=False)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True, editable=False)
@@ -296,12 +300,10 @@ class ProductTag(models.Model):
         return f"{self.product_id}:{self.tag_id}"
 
 
-@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
-class DealLine(models.Model):
-    """A line item of a deal; when a deal has lines, its amount is their sum (kept by the services)."""
+class PricedLine(models.Model):
+    """A line of a deal, order or invoice: what, how many, at what price, less a discount."""
 
-    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="lines")
-    product = models.ForeignKey(Product, null=True, blank=True, on_delete=models.SET_NULL, related_name="deal_lines")
+    product = models.ForeignKey(Product, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     description = models.CharField(_("description"), max_length=300, blank=True, default="")
     quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=3, default=Decimal("1"),
                                    validators=[MinValueValidator(0)])
@@ -310,16 +312,13 @@ class DealLine(models.Model):
                                    validators=_PERCENT)
     position = models.PositiveIntegerField(default=0)
 
-    objects = DealChildQuerySet.as_manager()
-
     class Meta:
-        verbose_name = _("deal line")
-        verbose_name_plural = _("deal lines")
-        ordering = ["deal", "position", "id"]
+        abstract = True
         constraints = [
-            models.CheckConstraint(condition=Q(quantity__gt=0), name="sales_dealline_quantity_positive"),
-            models.CheckConstraint(condition=Q(unit_price__gte=0), name="sales_dealline_price_not_negative"),
-            models.CheckConstraint(condition=Q(discount__gte=0) & Q(discount__lte=100), name="sales_dealline_discount_range"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="%(app_label)s_%(class)s_quantity_positive"),
+            models.CheckConstraint(condition=Q(unit_price__gte=0), name="%(app_label)s_%(class)s_price_not_negative"),
+            models.CheckConstraint(condition=Q(discount__gte=0) & Q(discount__lte=100),
+                                   name="%(app_label)s_%(class)s_discount_range"),
         ]
 
     def __str__(self):
@@ -328,5 +327,24 @@ class DealLine(models.Model):
     @property
     def total(self) -> Decimal:
         """quantity x unit price, less the discount, rounded to the cent (half up)."""
-        gross = self.quantity * self.unit_price * (100 - self.discount) / 100
-        return gross.quantize(CENT, rounding=ROUND_HALF_UP)
+        return line_total(self.quantity, self.unit_price, self.discount)
+
+
+def line_total(quantity: Decimal, unit_price: Decimal, discount: Decimal) -> Decimal:
+    gross = quantity * unit_price * (100 - discount) / 100
+    return gross.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class DealLine(PricedLine):
+    """A line item of a deal; when a deal has lines, its amount is their sum (kept by the services)."""
+
+    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey(Product, null=True, blank=True, on_delete=models.SET_NULL, related_name="deal_lines")
+
+    objects = DealChildQuerySet.as_manager()
+
+    class Meta(PricedLine.Meta):
+        verbose_name = _("deal line")
+        verbose_name_plural = _("deal lines")
+        ordering = ["deal", "position", "id"]
