@@ -311,6 +311,9 @@ CELERY_BEAT_SCHEDULE = {
     "relay-outbox": {"task": "crm.tasks.relay_outbox", "schedule": 60.0},
     "contacts-purge-trash": {"task": "contacts.tasks.purge_trash", "schedule": crontab(hour=3, minute=15)},
     "contacts-requeue-stuck-imports": {"task": "contacts.tasks.requeue_stuck_imports", "schedule": 300.0},
+    "sales-send-task-reminders": {"task": "sales.tasks.send_task_reminders", "schedule": 60.0},
+    "sales-mark-overdue-invoices": {"task": "sales.tasks.mark_overdue_invoices", "schedule": crontab(hour=0, minute=10)},
+    "crm-send-notification-emails": {"task": "crm.tasks.send_notification_emails", "schedule": 120.0},
 }
 WORKER_HEARTBEAT_STALE_AFTER = timedelta(seconds=120)
 

@@ -6,8 +6,9 @@ from rest_framework.routers import DefaultRouter
 
 from contacts import api as contacts_api
 from contacts import import_api
-from crm import api, search, views
+from crm import api, notification_api, notification_views, search, views
 from sales import api as sales_api
+from sales import campaign_api, order_api, task_api
 
 
 class Router(DefaultRouter):
@@ -27,6 +28,8 @@ router.register("pipelines", sales_api.PipelineViewSet, basename="pipeline")
 router.register("stages", sales_api.StageViewSet, basename="stage")
 router.register("deals", sales_api.DealViewSet, basename="deal")
 router.register("products", sales_api.ProductViewSet, basename="product")
+for prefix, viewset, basename in [*order_api.ROUTES, *task_api.ROUTES, *campaign_api.ROUTES, *notification_api.ROUTES]:
+    router.register(prefix, viewset, basename=basename)
 router.register("imports", import_api.ImportViewSet, basename="import")
 router.register("search", search.SearchViewSet, basename="search")
 
@@ -37,6 +40,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("i18n/setlang/", views.set_language, name="set_language"),
     path("profile/", views.ProfileView.as_view(), name="profile"),
+    path("notifications/", include(notification_views.urlpatterns)),
     path("profile/tokens/", views.ApiTokenCreateView.as_view(), name="api_token_create"),
     path("profile/tokens/<int:pk>/revoke/", views.ApiTokenRevokeView.as_view(), name="api_token_revoke"),
     path("views/", views.SavedViewListView.as_view(), name="saved_views"),

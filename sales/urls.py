@@ -6,7 +6,7 @@ Pipelines and stages are organisation-wide, so their ids are `pipeline_pk`/`stag
 
 from django.urls import path
 
-from sales import views
+from sales import campaign_views, order_views, task_views, views
 
 app_name = "sales"
 urlpatterns = [
@@ -17,3 +17,4 @@ urlpatterns = [
     path("deals/<int:pk>/", views.DealDetailView.as_view(), name="deal"),
     path("deals/<int:pk>/move/", views.MoveView.as_view(), name="deal_move"),
 ]
+urlpatterns += order_views.urlpatterns + task_views.urlpatterns + campaign_views.urlpatterns

@@ -1,0 +1,3 @@
+"""Notification pages: the bell's list and marking read (being built)."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""Pages of the sales app: campaigns (being built)."""
+
+urlpatterns = []

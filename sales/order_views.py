@@ -1,0 +1,3 @@
+"""Pages of the sales app: orders (being built)."""
+
+urlpatterns = []
