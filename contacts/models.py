@@ -33,6 +33,14 @@ class LifecycleStage(models.TextChoices):
     CHURNED = "churned", _("Churned")
 
 
+class ScoreBand(models.TextChoices):
+    """The lead score's band; thresholds are the scoring settings' (sales app)."""
+
+    HOT = "hot", _("Hot")
+    WARM = "warm", _("Warm")
+    COLD = "cold", _("Cold")
+
+
 class Source(models.TextChoices):
     CAMPAIGN = "campaign", _("Campaign")
     WEB_FORM = "web_form", _("Web form")
@@ -254,14 +262,16 @@ class CompanyTag(models.Model):
 # --- Contacts -----------------------------------------------------------------------------------
 
 
-_CONTACT_AUDIT_EXCLUDE = ["search_text", "updated_at", "last_interaction_at"]
+#: Computed columns stay out of the audit history (a nightly rescore would otherwise write a million events).
+_SCORE_COLUMNS = ["score", "score_band", "score_change_7d", "score_updated_at"]
+_CONTACT_AUDIT_EXCLUDE = ["search_text", "updated_at", "last_interaction_at", *_SCORE_COLUMNS]
 
 
 @pghistory.track(
     pghistory.InsertEvent(),
     pghistory.UpdateEvent(condition=pghistory.AnyChange(exclude=_CONTACT_AUDIT_EXCLUDE)),
     pghistory.DeleteEvent(),
-    exclude=["search_text", "last_interaction_at"],
+    exclude=["search_text", "last_interaction_at", *_SCORE_COLUMNS],
 )
 class Contact(OwnedModel, SoftDeletable):
     """A person the organisation sells to or serves. Names may be in Bengali or Latin script (or both)."""
@@ -319,6 +329,12 @@ class Contact(OwnedModel, SoftDeletable):
         "ContactImport", null=True, blank=True, on_delete=models.SET_NULL, related_name="contacts", editable=False
     )
     last_interaction_at = models.DateTimeField(_("last activity"), null=True, blank=True, editable=False)
+    # The lead score, written only by the scoring engine (sales.scoring), set-based.
+    score = models.PositiveSmallIntegerField(_("score"), default=0, editable=False)
+    score_band = models.CharField(_("band"), max_length=4, choices=ScoreBand.choices, default=ScoreBand.COLD,
+                                  editable=False)
+    score_change_7d = models.SmallIntegerField(_("score change this week"), default=0, editable=False)
+    score_updated_at = models.DateTimeField(_("score computed"), null=True, blank=True, editable=False)
     #: Lower-cased names, emails and phone digits (E.164 and national) for trigram search (kept by the services).
     search_text = models.TextField(default="", editable=False)
 
@@ -339,6 +355,9 @@ class Contact(OwnedModel, SoftDeletable):
                          condition=_ALIVE),
             models.Index(fields=["lifecycle_stage", "-created_at", "-id"], name="contacts_contact_stage", condition=_ALIVE),
             models.Index(fields=["team", "-updated_at", "-id"], name="contacts_contact_team_updated", condition=_ALIVE),
+            models.Index(fields=["team", "-score", "-id"], name="contacts_contact_team_score", condition=_ALIVE),
+            models.Index(fields=["owner", "-score", "-id"], name="contacts_contact_owner_score", condition=_ALIVE),
+            models.Index(fields=["-score", "-id"], name="contacts_contact_score", condition=_ALIVE),
             models.Index(fields=["-updated_at", "-id"], name="contacts_contact_updated", condition=_ALIVE),
             models.Index(fields=["company"], name="contacts_contact_company"),
             models.Index(fields=["import_batch"], name="contacts_contact_import", condition=Q(import_batch__isnull=False)),

@@ -28,9 +28,22 @@ from sales.models.orders import (
     Payment,
     PaymentMethod,
 )
+from sales.models.scoring import (
+    BEHAVIOUR_KINDS,
+    RuleKind,
+    RunStatus,
+    ScoreDirty,
+    ScoreExplanation,
+    ScoreHistory,
+    ScoreRun,
+    ScoringRule,
+    ScoringSettings,
+)
 from sales.models.tasks import Task, TaskKind, TaskPriority
 
 __all__ = [
+    "BEHAVIOUR_KINDS", "RuleKind", "RunStatus", "ScoreDirty", "ScoreExplanation", "ScoreHistory", "ScoreRun",
+    "ScoringRule", "ScoringSettings",
     "CENT", "Campaign", "CampaignChannel", "CampaignMember", "Deal", "DealContact", "DealLine", "Invoice", "InvoiceLine",
     "InvoiceSequence", "InvoiceStatus", "MemberStatus", "Order", "OrderChannel", "OrderLine", "OrderStatus", "Payment",
     "PaymentMethod", "Pipeline", "PricedLine", "Product", "ProductTag", "Stage", "StageChange", "Task", "TaskKind",
