@@ -164,18 +164,17 @@ def rescore_dirty(*, limit: int = DIRTY_BATCH, now=None) -> int | None:
     The batch's marks are locked (SKIP LOCKED: parallel workers take different contacts) and deleted in the
     same transaction as the new scores.
     """
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_xact_lock_shared(%s)", [LOCK_KEY])
-            if not cursor.fetchone()[0]:
-                return None
-            cursor.execute("SELECT contact_id FROM sales_scoredirty ORDER BY marked_at LIMIT %s FOR UPDATE SKIP LOCKED",
-                           [limit])
-            ids = tuple(row[0] for row in cursor.fetchall())
-            if not ids:
-                return 0
-            score_chunk(Chunk(ids=ids), setup(now))
-            cursor.execute("DELETE FROM sales_scoredirty WHERE contact_id = ANY(%s)", [list(ids)])
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock_shared(%s)", [LOCK_KEY])
+        if not cursor.fetchone()[0]:
+            return None
+        cursor.execute("SELECT contact_id FROM sales_scoredirty ORDER BY marked_at LIMIT %s FOR UPDATE SKIP LOCKED",
+                       [limit])
+        ids = tuple(row[0] for row in cursor.fetchall())
+        if not ids:
+            return 0
+        score_chunk(Chunk(ids=ids), setup(now))
+        cursor.execute("DELETE FROM sales_scoredirty WHERE contact_id = ANY(%s)", [list(ids)])
     return len(ids)
 
 
