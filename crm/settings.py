@@ -314,6 +314,8 @@ CELERY_BEAT_SCHEDULE = {
     "sales-send-task-reminders": {"task": "sales.tasks.send_task_reminders", "schedule": 60.0},
     "sales-mark-overdue-invoices": {"task": "sales.tasks.mark_overdue_invoices", "schedule": crontab(hour=0, minute=10)},
     "crm-send-notification-emails": {"task": "crm.tasks.send_notification_emails", "schedule": 120.0},
+    "sales-rescore-dirty-contacts": {"task": "sales.tasks.rescore_dirty_contacts", "schedule": 10.0},
+    "sales-nightly-scores": {"task": "sales.tasks.nightly_scores", "schedule": crontab(hour=2, minute=30)},
 }
 WORKER_HEARTBEAT_STALE_AFTER = timedelta(seconds=120)
 

@@ -1,7 +1,25 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext_lazy as _
+
+
+def _wake_scoring(sender, **kwargs):
+    """A contact's data changed: the database marked it stale; wake a worker now rather than at the next beat."""
+    from sales.scoring.services import schedule_rescore
+
+    schedule_rescore()
 
 
 class SalesConfig(AppConfig):
     name = "sales"
     verbose_name = _("Sales")
+
+    def ready(self):
+        # Not business rules (those are in the services): only a wake-up call. Bulk updates send no signals;
+        # their marks are picked up by the beat reconciler (`sales.tasks.rescore_dirty_contacts`, every 10 s).
+        from contacts.models import Company, Contact, ContactTag, Interaction
+        from sales.models import Order
+
+        for model in (Contact, Company, ContactTag, Interaction, Order):
+            post_save.connect(_wake_scoring, sender=model, dispatch_uid=f"scoring-{model.__name__}-save")
+            post_delete.connect(_wake_scoring, sender=model, dispatch_uid=f"scoring-{model.__name__}-delete")

@@ -126,6 +126,9 @@ def recompute_all(*, run: ScoreRun | None = None, chunk_size: int = FULL_CHUNK, 
         s = setup(now)
         bounds = _bounds()
         lo, hi = bounds or (1, 0)
+        # Holding the lock, no other run is really running: one still marked so was cut off (worker killed).
+        ScoreRun.objects.filter(status=RunStatus.RUNNING).exclude(pk=run.pk).update(
+            status=RunStatus.FAILED, error="interrupted", finished_at=timezone.now())
         run.status, run.started_at, run.version = RunStatus.RUNNING, timezone.now(), s.version
         run.total, run.done = max(hi - lo + 1, 0), 0
         run.save(update_fields=["status", "started_at", "version", "total", "done"])
