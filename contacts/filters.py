@@ -10,7 +10,17 @@ from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from contacts.models import Company, CompanyTag, Contact, ContactTag, LifecycleStage, SizeBand, Source, Tag
+from contacts.models import (
+    Company,
+    CompanyTag,
+    Contact,
+    ContactTag,
+    LifecycleStage,
+    ScoreBand,
+    SizeBand,
+    Source,
+    Tag,
+)
 from crm.filters import ListFilterSet, SortFilter, active_people
 from crm.models import Team
 from crm.widgets import FastSelect
@@ -23,6 +33,8 @@ CONTACT_SORTS = {
     "-name": ("-first_name", "-last_name", "-id"),
     "-updated": ("-updated_at", "-id"),
     "updated": ("updated_at", "id"),
+    "-score": ("-score", "-id"),
+    "score": ("score", "id"),
 }
 COMPANY_SORTS = {
     "-created": ("-created_at", "-id"),
@@ -33,6 +45,7 @@ COMPANY_SORTS = {
 SORT_LABELS = {
     "-created": _("Newest first"), "created": _("Oldest first"), "name": _("Name A–Z"), "-name": _("Name Z–A"),
     "-updated": _("Recently updated"), "updated": _("Least recently updated"),
+    "-score": _("Highest score first"), "score": _("Lowest score first"),
 }
 
 
@@ -66,12 +79,17 @@ class ContactFilter(ListFilterSet):
     created_before = filters.DateFilter(field_name="created_at", lookup_expr="date__lte", label=_("Created until"))
     do_not_contact = filters.BooleanFilter(label=_("Do not contact"))
     email = filters.CharFilter(field_name="emails__email", lookup_expr="iexact", label=_("Email"), distinct=True)
+    score_band = filters.MultipleChoiceFilter(choices=ScoreBand.choices, label=_("Score band"))
+    score_min = filters.NumberFilter(field_name="score", lookup_expr="gte", label=_("Score at least"), min_value=0,
+                                     max_value=100)
+    score_rose = filters.NumberFilter(field_name="score_change_7d", lookup_expr="gte", label=_("Score rose this week by"),
+                                      min_value=1, max_value=100)
     sort = SortFilter(sorts=CONTACT_SORTS, labels=SORT_LABELS)
 
     class Meta:
         model = Contact
         fields = ["owner", "team", "lifecycle_stage", "source", "tag", "city", "region", "company",
-                  "created_after", "created_before", "do_not_contact", "email"]
+                  "created_after", "created_before", "do_not_contact", "email", "score_band", "score_min", "score_rose"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -330,10 +330,11 @@ class Contact(OwnedModel, SoftDeletable):
     )
     last_interaction_at = models.DateTimeField(_("last activity"), null=True, blank=True, editable=False)
     # The lead score, written only by the scoring engine (sales.scoring), set-based.
-    score = models.PositiveSmallIntegerField(_("score"), default=0, editable=False)
+    # (db_default too: set-based inserts, imports and the bench seeder, need not name them.)
+    score = models.PositiveSmallIntegerField(_("score"), default=0, db_default=0, editable=False)
     score_band = models.CharField(_("band"), max_length=4, choices=ScoreBand.choices, default=ScoreBand.COLD,
-                                  editable=False)
-    score_change_7d = models.SmallIntegerField(_("score change this week"), default=0, editable=False)
+                                  db_default=ScoreBand.COLD, editable=False)
+    score_change_7d = models.SmallIntegerField(_("score change this week"), default=0, db_default=0, editable=False)
     score_updated_at = models.DateTimeField(_("score computed"), null=True, blank=True, editable=False)
     #: Lower-cased names, emails and phone digits (E.164 and national) for trigram search (kept by the services).
     search_text = models.TextField(default="", editable=False)

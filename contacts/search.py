@@ -119,8 +119,8 @@ def _ranked(visible, condition: Q, key: str, limit: int, exclude=()):
     """
     return (
         visible.filter(pk__in=_candidates(visible, condition, exclude))
-        .annotate(score=TrigramStrictWordSimilarity(key, "search_text"))
-        .order_by("-score", "-pk")[:limit]
+        .annotate(similarity=TrigramStrictWordSimilarity(key, "search_text"))
+        .order_by("-similarity", "-pk")[:limit]
     )
 
 

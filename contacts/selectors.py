@@ -83,12 +83,12 @@ CONTACT_COLUMNS = _columns(
     Column("city", _("City"), ("city",)),
     Column("source", _("Source"), ("source",), kind="choice", choices=tuple(Source.choices)),
     Column("tags", _("Tags"), ("tag_names",)),
-    # SCORE: the lead-scoring issue adds a "score" column (and the "score band" filter) here.
+    Column("score", _("Score"), ("score", "score_band"), kind="score", sort="-score"),
     Column("created", _("Created"), ("created_at",), kind="datetime", sort="-created"),
     Column("updated", _("Updated"), ("updated_at",), kind="datetime", sort="-updated"),
     Column("last_activity", _("Last activity"), ("last_interaction_at",), kind="datetime"),
 )
-DEFAULT_CONTACT_COLUMNS = ("email", "phone", "company", "lifecycle_stage", "owner", "tags", "created")
+DEFAULT_CONTACT_COLUMNS = ("score", "email", "phone", "company", "lifecycle_stage", "owner", "tags", "created")
 
 COMPANY_NAME = Column("name", _("Name"), ("name",), sort="name")
 COMPANY_COLUMNS = _columns(

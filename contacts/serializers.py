@@ -148,7 +148,7 @@ class ContactSerializer(OwnedSerializer):
         model = Contact
         fields = ["id", "full_name", *services.CONTACT_FIELDS, "email", "phone", "emails", "phones", "company",
                   "company_name", "consent", "tags", "owner", "owner_name", "team", "last_interaction_at",
-                  "created_at", "updated_at", "can_edit", "allow_duplicate"]
+                  "score", "score_band", "score_change_7d", "created_at", "updated_at", "can_edit", "allow_duplicate"]
 
     def service_arguments(self) -> dict:
         """The validated input as keyword arguments of `create_contact`/`update_contact` (plus `owner`)."""

@@ -11,6 +11,7 @@ from datetime import timedelta
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q, UniqueConstraint
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,7 +30,7 @@ from contacts.models import (
     TagSource,
 )
 from contacts.normalise import normalise_email, normalise_phone, phone_search_forms, search_key, website_domain
-from crm import policy
+from crm import notifications, policy
 from crm.models import Role, User
 from crm.services import assign_owner, new_owner, transfer_target
 
@@ -231,6 +232,7 @@ def create_contact(
     _set_phones(contact, phone_list)
     _refresh_search_text(contact)
     contact.save(update_fields=["email", "phone", "search_text"])
+    notifications.notify_assigned(contact, by)
     if tags:
         _add_tags(contact, tags, source=TagSource.MANUAL)
     return contact
@@ -289,6 +291,7 @@ def _transfer(by: User, record, owner: User, refusal: str):
         raise PermissionDenied(refusal)
     assign_owner(record, transfer_target(by=by, owner=owner))
     record.save(update_fields=["owner", "team", "updated_at"])
+    notifications.notify_assigned(record, by)
     return record
 
 
@@ -349,6 +352,7 @@ def create_company(*, by: User, owner: User | None = None, tags: Iterable = (), 
     company.created_by = by
     _clean_company(company)
     company.save()
+    notifications.notify_assigned(company, by)
     if tags:
         _add_company_tags(company, tags)
     return company
@@ -653,6 +657,8 @@ def bulk_update_contacts(
             target = transfer_target(by=by, owner=owner)
             qs = _deletable(by, qs)
             done = qs.update(owner=target, team_id=target.team_id, updated_at=now)
+            notifications.notify_assigned_many(owner=target, by=by, count=done, model=Contact,
+                                               url=reverse("contacts:index") + f"?owner={target.pk}")
         elif action == "tag":
             if tag is None or (isinstance(tag, str) and not tag.strip()):
                 raise ValidationError({"tag": _("Choose a tag.")})

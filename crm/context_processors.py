@@ -10,7 +10,11 @@ NAV = [
     (_("Contacts"), "contacts:index", None),
     (_("Companies"), "contacts:companies", None),
     (_("Deals"), "sales:index", {Role.ADMIN, Role.MANAGER, Role.SALES_REP}),
+    (_("Forecast"), "sales:forecast", {Role.ADMIN, Role.MANAGER, Role.SALES_REP}),
+    (_("Orders"), "sales:orders", None),
+    (_("Invoices"), "sales:invoices", {Role.ADMIN, Role.MANAGER, Role.SALES_REP}),
     (_("Tasks"), "sales:tasks", {Role.ADMIN, Role.MANAGER, Role.SALES_REP}),
+    (_("Campaigns"), "sales:campaigns", {Role.ADMIN, Role.MANAGER, Role.SALES_REP}),
     (_("Tickets"), "support:index", {Role.ADMIN, Role.MANAGER, Role.SUPPORT_AGENT}),
     (_("Dashboards"), "analytics:index", {Role.ADMIN, Role.MANAGER}),
     (_("Saved views"), "saved_views", None),
@@ -20,6 +24,8 @@ ADMIN_NAV = [
     (_("Teams"), "admin_teams"),
     (_("Organisation"), "admin_org"),
     (_("Audit log"), "admin_audit"),
+    (_("Pipelines"), "sales:admin_pipelines"),
+    (_("Lead scoring"), "sales:scoring"),
 ]
 
 

@@ -290,7 +290,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"LanguageEnum": LANGUAGES},  # users and contacts share the language choices
+    "ENUM_NAME_OVERRIDES": {
+        "LanguageEnum": LANGUAGES,  # users and contacts share the language choices
+        # several records have a `status`: each its own enum name
+        "OrderStatusEnum": "sales.models.orders.OrderStatus",
+        "InvoiceStatusEnum": "sales.models.orders.InvoiceStatus",
+        "CampaignMemberStatusEnum": "sales.models.campaigns.MemberStatus",
+        "ScoreRunStatusEnum": "sales.models.scoring.RunStatus",
+    },
 }
 
 # --- Celery -------------------------------------------------------------------------------------

@@ -20,3 +20,12 @@ def relay_outbox() -> int:
 def heartbeat(self) -> str:
     services.record_heartbeat(hostname=self.request.hostname or "worker")
     return "ok"
+
+
+@shared_task(bind=True, acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5,
+             soft_time_limit=120)
+def send_notification_emails(self, limit: int = 100) -> dict:
+    """Send pending notification e-mails (after a commit, and from beat for whatever a lost message left)."""
+    from crm import notifications
+
+    return notifications.send_pending_emails(limit=limit)

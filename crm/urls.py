@@ -9,6 +9,7 @@ from contacts import import_api
 from crm import api, notification_api, notification_views, search, views
 from sales import api as sales_api
 from sales import campaign_api, order_api, task_api
+from sales.scoring import api as scoring_api
 
 
 class Router(DefaultRouter):
@@ -28,7 +29,8 @@ router.register("pipelines", sales_api.PipelineViewSet, basename="pipeline")
 router.register("stages", sales_api.StageViewSet, basename="stage")
 router.register("deals", sales_api.DealViewSet, basename="deal")
 router.register("products", sales_api.ProductViewSet, basename="product")
-for prefix, viewset, basename in [*order_api.ROUTES, *task_api.ROUTES, *campaign_api.ROUTES, *notification_api.ROUTES]:
+for prefix, viewset, basename in [*order_api.ROUTES, *task_api.ROUTES, *campaign_api.ROUTES, *notification_api.ROUTES,
+                                  *scoring_api.ROUTES]:
     router.register(prefix, viewset, basename=basename)
 router.register("imports", import_api.ImportViewSet, basename="import")
 router.register("search", search.SearchViewSet, basename="search")
@@ -59,6 +61,8 @@ urlpatterns = [
     path("sales/", include("sales.urls")),
     path("support/", include("support.urls")),
     path("analytics/", include("analytics.urls")),
+    path("api/v1/contacts/<int:pk>/score/", scoring_api.ContactScoreView.as_view(), name="contact-score"),
+    path("api/v1/scoring/recompute/", scoring_api.ScoreRunViewSet.as_view({"post": "recompute"}), name="scoring-recompute"),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api_docs"),

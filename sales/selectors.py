@@ -78,3 +78,75 @@ def top_card_ids(deals, stages: list[Stage], *, per_column: int):
     if not branches:
         return None
     return branches[0].union(*branches[1:], all=True) if len(branches) > 1 else branches[0]
+
+
+# --- The deal list --------------------------------------------------------------------------------
+
+DEAL_LIST_PER_PAGE = 50
+#: What a row of the deal list shows besides the deal itself.
+ROW_RELATED = ("owner", "team", "company", "primary_contact", "pipeline", "stage")
+
+
+@dataclass
+class DealList:
+    filterset: object
+    params: object  # the list's own query parameters (QueryDict, no page number): what its links carry
+    paginator: object = None
+    page: object = None
+
+    @property
+    def is_valid(self) -> bool:
+        return self.page is not None
+
+    @property
+    def sort(self) -> str:
+        data = getattr(self.filterset.form, "cleaned_data", {})
+        return data.get("sort") or "-created"
+
+    @property
+    def has_filters(self) -> bool:
+        return any(key != "sort" for key in self.params)
+
+
+def deal_list(*, user: User, params, page_number=None, per_page: int = DEAL_LIST_PER_PAGE) -> DealList:
+    """A page of the deals `user` sees, filtered and sorted by `sales.filters.DealFilter` (the API's filters).
+
+    A fixed number of queries: the capped count and the page (rows with their related records joined).
+    The result has no page when a filter is not valid (the form says why).
+    """
+    from django.http import QueryDict
+
+    from crm.listing import CappedPaginator
+    from sales.filters import DealFilter
+
+    canonical = QueryDict(mutable=True)
+    for key in DealFilter.base_filters:
+        values = [v.strip() for v in params.getlist(key) if v.strip()]
+        if values:
+            canonical.setlist(key, values)
+    filterset = DealFilter(canonical, queryset=Deal.objects.visible_to(user), user=user)
+    result = DealList(filterset=filterset, params=canonical)
+    if not filterset.is_valid():
+        return result
+    result.paginator = CappedPaginator(filterset.qs.select_related(*ROW_RELATED), per_page)
+    result.page = result.paginator.get_page(page_number)
+    result.page.object_list = list(result.page.object_list)
+    return result
+
+
+def record_deals(*, user: User, company_id: int | None = None, contact_id: int | None = None, limit: int = 10):
+    """(open deals, open count, closed count) of a company or a contact (primary or on the deal) that `user` sees."""
+    from django.db.models import Exists, OuterRef
+
+    from sales.models import DealContact
+
+    deals = Deal.objects.visible_to(user)
+    if company_id is not None:
+        deals = deals.filter(company_id=company_id)
+    else:
+        linked = DealContact.objects.filter(deal=OuterRef("pk"), contact_id=contact_id)
+        deals = deals.filter(Q(primary_contact_id=contact_id) | Exists(linked))
+    counts = deals.aggregate(open=Count("id", filter=Q(closed_at__isnull=True)),
+                             closed=Count("id", filter=Q(closed_at__isnull=False)))
+    rows = list(deals.open().select_related("stage", "owner").order_by("expected_close", "-amount", "-id")[:limit])
+    return rows, counts["open"], counts["closed"]

@@ -14,7 +14,7 @@ from contacts.serializers import NameListField
 from crm import policy
 from crm.api import VisibleRelatedField
 from crm.models import User
-from sales.models import Deal, DealContact, DealLine, Pipeline, Product, Stage
+from sales.models import Campaign, Deal, DealContact, DealLine, Pipeline, Product, Stage
 
 
 def money(**kwargs):
@@ -139,13 +139,16 @@ class DealSerializer(serializers.ModelSerializer):
     lines = DealLineSerializer(many=True, required=False,
                                help_text=_("Line items; on write, the deal's lines become exactly these."))
     can_edit = serializers.SerializerMethodField()
+    source_campaign = serializers.PrimaryKeyRelatedField(
+        queryset=Campaign.objects.all(), required=False, allow_null=True,
+        help_text=_("The campaign the deal came from (a campaign you can see); by default the primary contact's."))
 
     class Meta:
         model = Deal
         fields = ["id", "title", "pipeline", "pipeline_name", "stage", "stage_name", "status", "amount", "currency",
                   "probability", "effective_probability", "weighted_amount", "expected_close", "company", "company_name",
                   "primary_contact", "primary_contact_name", "contacts", "lines", "lost_reason", "won_at", "lost_at",
-                  "closed_at", "owner", "owner_name", "team", "created_at", "updated_at", "can_edit"]
+                  "closed_at", "source_campaign", "owner", "owner_name", "team", "created_at", "updated_at", "can_edit"]
         read_only_fields = ["won_at", "lost_at", "closed_at", "created_at", "updated_at"]
 
     def get_status(self, deal) -> str:

@@ -16,12 +16,25 @@ from django.utils.translation import gettext as _
 
 from contacts.models import Company, Contact, InteractionKind, Tag
 from contacts.services import get_or_create_tag, record_interaction
-from crm import policy
+from crm import notifications, policy
 from crm.models import Role, User
 from crm.services import assign_owner, new_owner, transfer_target
-from sales.models import CENT, Deal, DealContact, DealLine, Pipeline, Product, ProductTag, Stage, StageChange
+from sales.models import (
+    CENT,
+    Campaign,
+    CampaignMember,
+    Deal,
+    DealContact,
+    DealLine,
+    Pipeline,
+    Product,
+    ProductTag,
+    Stage,
+    StageChange,
+)
 
-DEAL_FIELDS = ("title", "company", "primary_contact", "amount", "currency", "expected_close", "probability")
+DEAL_FIELDS = ("title", "company", "primary_contact", "amount", "currency", "expected_close", "probability",
+               "source_campaign")
 PRODUCT_FIELDS = ("sku", "name", "category", "unit_price", "currency", "active")
 
 
@@ -248,7 +261,7 @@ def _require_visible(by: User, model, obj, field: str) -> None:
         raise ValidationError({field: message})
 
 
-def _clean_deal_fields(by: User, fields: dict) -> dict:
+def _clean_deal_fields(by: User, fields: dict, *, keep_campaign_id: int | None = None) -> dict:
     unknown = set(fields) - set(DEAL_FIELDS)
     if unknown:
         raise TypeError(f"unknown deal fields: {sorted(unknown)}")
@@ -268,6 +281,12 @@ def _clean_deal_fields(by: User, fields: dict) -> dict:
                 out[name] = value
             elif name == "primary_contact":
                 _require_visible(by, Contact, value, "primary_contact")
+                out[name] = value
+            elif name == "source_campaign":
+                # A deal may keep a source it already has (set by first touch) even if `by` cannot see it.
+                if value is not None and getattr(value, "pk", None) != keep_campaign_id and not (
+                        Campaign.objects.visible_to(by).filter(pk=value.pk).exists()):
+                    raise ValidationError({"source_campaign": _("Choose a campaign you can see.")})
                 out[name] = value
             else:
                 out[name] = value
@@ -336,12 +355,17 @@ def create_deal(
     stage = stage or first_open_stage(pipeline)
     if stage is None:
         raise ValidationError({"stage": _("This pipeline has no open stage.")})
+    if "source_campaign" not in fields and values.get("primary_contact") is not None:
+        # First touch: a new deal comes from its primary contact's source campaign.
+        values["source_campaign_id"] = (CampaignMember.objects.filter(contact=values["primary_contact"], is_source=True)
+                                        .values_list("campaign_id", flat=True).first())
     deal = Deal(pipeline=pipeline, **values)
     assign_owner(deal, new_owner(by=by, owner=owner))
     deal.created_by = by
     now = timezone.now()
     _enter_stage(deal, stage, lost_reason, now)
     deal.save()
+    notifications.notify_assigned(deal, by)
     _record_move(deal, None, stage, by, now)
     return deal
 
@@ -353,7 +377,7 @@ def update_deal(*, by: User, deal: Deal, **fields) -> Deal:
     The amount of a deal with lines is their sum and cannot be set by hand.
     """
     _require_edit(by, deal)
-    values = _clean_deal_fields(by, fields)
+    values = _clean_deal_fields(by, fields, keep_campaign_id=deal.source_campaign_id)
     has_lines = ("amount" in values or "currency" in values) and deal.lines.exists()
     if has_lines and "amount" in values and values["amount"] != deal.amount:
         raise ValidationError({"amount": _("This deal's amount is the sum of its lines; change the lines.")})
@@ -391,6 +415,7 @@ def transfer_deal(*, by: User, deal: Deal, owner: User) -> Deal:
         raise PermissionDenied(_("You cannot give this deal to someone else."))
     assign_owner(deal, transfer_target(by=by, owner=owner))
     deal.save(update_fields=["owner", "team", "updated_at"])
+    notifications.notify_assigned(deal, by)
     return deal
 
 

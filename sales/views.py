@@ -123,10 +123,21 @@ class DealPage(OwnedObjectMixin):
     def get_queryset(self):
         return super().get_queryset().select_related("pipeline", "stage", "company", "primary_contact")
 
-    def page_context(self, deal, *, move_form=None, tab="overview") -> dict:
+    def page_context(self, deal, *, move_form=None, tab="overview", details_form=None, contacts_form=None,
+                     lines_form=None, lines_errors=()) -> dict:
+        """The deal page; an edit panel shows its form when one is given (open, or with its errors)."""
+        from contacts.record_views import company_suggestions
+        from sales.forms import DealContactForm, contact_suggestions
+
         user = self.request.user
         can_edit = policy.can_edit(user, deal)
         context = {
+            "details_form": details_form,
+            "contacts_form": (contacts_form or DealContactForm(user=user)) if can_edit else None,
+            "lines_form": lines_form,
+            "lines_errors": lines_errors,
+            "company_suggestions": company_suggestions(user) if details_form else (),
+            "contact_suggestions": contact_suggestions(user) if can_edit else (),
             "deal": deal,
             "can_edit": can_edit,
             "move_form": (move_form or MoveForm(deal=deal)) if can_edit else None,
@@ -146,6 +157,9 @@ class DealDetailView(DealPage, View):
     def get(self, request, pk):
         deal = self.get_object()
         tab = "history" if request.GET.get("tab") == "history" else "overview"
+        panel = request.GET.get("part")
+        if request.htmx and panel in ("details", "contacts", "lines"):  # an edit panel's "Cancel"
+            return render(request, f"sales/partials/deal_{panel}.html", self.page_context(deal))
         if request.htmx and request.GET.get("part") == "tab":
             return render(request, "sales/partials/deal_tab.html", self.page_context(deal, tab=tab))
         return render(request, "sales/deal_detail.html", self.page_context(deal, tab=tab))

@@ -11,9 +11,19 @@ from tests.background import worker  # noqa: F401 (a fixture for tests that need
 from tests.factories import TeamFactory, UserFactory
 
 
+def clear_own_cache() -> None:
+    """Delete this pytest worker's cache keys only: `cache.clear()` is FLUSHDB, which would also wipe the other
+    xdist worker's keys (and Celery results) in the shared Redis database mid-test."""
+    client = cache._cache.get_client(write=True)
+    prefix = cache.make_key("")
+    keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
+    if keys:
+        client.delete(*keys)
+
+
 @pytest.fixture(autouse=True)
 def _clean_cache():
-    cache.clear()  # rate limits and throttles start fresh for every test
+    clear_own_cache()  # rate limits and throttles start fresh for every test
     yield
 
 

@@ -7,17 +7,23 @@ nothing about the record), anything else is a leak. Admin-only pages are exclude
 to every non-admin, whatever the id.
 """
 
+from datetime import date, timedelta
+
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from contacts import imports, services
+from crm import notifications
 from crm import services as crm_services
+from sales import campaigns, invoices, orders, task_services
 from sales import services as sales_services
+from sales.models import CampaignMember
 from tests.factories import make_company, make_contact
 
 #: Route names that take an id but are not about an owned record (colleagues, teams, org-wide tags).
 NOT_OWNED = {"user-detail", "team-detail", "tag-detail", "pipeline-detail", "pipeline-archive", "stage-detail", "stage-archive",
-             "product-detail"}
+             "product-detail", "scoringrule-detail", "scorerun-detail"}
 
 
 def _routes(resolver=None, namespace=""):
@@ -42,17 +48,31 @@ def records(world):
     token, _key = crm_services.create_api_token(user=world.rep_a, name="laptop")
     pipeline = sales_services.create_pipeline(by=world.admin, name="Leaks", stages=["Lead"])
     deal = sales_services.create_deal(by=world.rep_a, title="Leak deal", pipeline=pipeline, amount="100")
+    order = orders.create_order(by=world.rep_a, contact=contact, lines=[{"description": "Saree", "quantity": 1,
+                                                                         "unit_price": "100"}])
+    invoice = invoices.create_invoice(by=world.rep_a, order=order, issued_on=date(2026, 1, 5), due_on=date(2026, 1, 20))
+    task = task_services.create_task(by=world.rep_a, title="Call back", due_at=timezone.now() + timedelta(days=1),
+                                     contact=contact)
+    campaign = campaigns.create_campaign(by=world.rep_a, name="Eid", channel="email", starts_on=date(2026, 3, 1))
+    campaigns.add_members(by=world.rep_a, campaign=campaign, contacts=[contact])
+    member = CampaignMember.objects.get(campaign=campaign, contact=contact)
+    note = notifications.notify(recipient=world.rep_a, kind="test", title="For rep A only")
     return {"token": token, "contact": contact, "company": company, "social": profile, "interaction": entry, "import": upload,
-            "savedview": view, "trashed": trashed, "deal": deal}
+            "savedview": view, "trashed": trashed, "deal": deal, "order": order, "invoice": invoice, "task": task,
+            "campaign": campaign, "member": member, "notification": note}
 
 
 def _record_for(name: str, records):
     base = name.split(":")[-1]
     if base == "restore":
         return records["trashed"], {"kind": "contact"}
+    if base == "campaign-member":  # /campaigns/<pk>/members/<member_pk>/
+        return records["campaign"], {"member_pk": records["member"].pk}
     for prefix, key in (("api_token", "token"), ("contact_vcard", "contact"), ("contact", "contact"), ("company", "company"),
                         ("deal", "deal"), ("social", "social"), ("socialprofile", "social"), ("interaction", "interaction"),
-                        ("import", "import"), ("saved_view", "savedview"), ("savedview", "savedview")):
+                        ("import", "import"), ("saved_view", "savedview"), ("savedview", "savedview"),
+                        ("order", "order"), ("invoice", "invoice"), ("task", "task"), ("campaign_member", "member"),
+                        ("campaign", "campaign"), ("notification", "notification")):
         if base.startswith(prefix):
             return records[key], {}
     return None, {}

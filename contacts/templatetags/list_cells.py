@@ -50,6 +50,8 @@ CONTACT_CELLS = {
     "city": lambda c, u: _td(c.city),
     "source": lambda c, u: _td(c.get_source_display()),
     "tags": lambda c, u: _td(_tags(c), "col-tags"),
+    "score": lambda c, u: _td(format_html('<span class="score score-{}">{}</span>', c.score_band, number(c.score)),
+                              "num"),
     "created": lambda c, u: _td(_date(c.created_at), "nowrap"),
     "updated": lambda c, u: _td(_date(c.updated_at), "nowrap"),
     "last_activity": lambda c, u: _td(_date(c.last_interaction_at) if c.last_interaction_at else

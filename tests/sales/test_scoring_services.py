@@ -103,11 +103,11 @@ def test_settings_need_warm_below_hot(world):
 def test_contact_changes_wake_one_rescore_after_commit(world, django_capture_on_commit_callbacks):
     contact = make_contact(world.rep_a, first_name="Karim")
     cache.delete("scoring:rescore-pending")
-    with mock.patch("sales.tasks.rescore_dirty_contacts.apply_async") as apply_async:
-        with django_capture_on_commit_callbacks(execute=True):
-            for city in ("Dhaka", "Sylhet", "Khulna"):
-                contact_services.update_contact(by=world.rep_a, contact=contact, city=city)
-            contact_services.log_activity(by=world.rep_a, contact=contact, kind="call", body="Called")
+    with mock.patch("sales.tasks.rescore_dirty_contacts.apply_async") as apply_async, \
+            django_capture_on_commit_callbacks(execute=True):
+        for city in ("Dhaka", "Sylhet", "Khulna"):
+            contact_services.update_contact(by=world.rep_a, contact=contact, city=city)
+        contact_services.log_activity(by=world.rep_a, contact=contact, kind="call", body="Called")
     assert apply_async.call_count == 1
     apply_async.assert_called_with(countdown=services.COALESCE_SECONDS)
 
@@ -115,11 +115,11 @@ def test_contact_changes_wake_one_rescore_after_commit(world, django_capture_on_
 def test_a_rolled_back_change_wakes_nothing(world, django_capture_on_commit_callbacks):
     contact = make_contact(world.rep_a, first_name="Karim")
     cache.delete("scoring:rescore-pending")
-    with mock.patch("sales.tasks.rescore_dirty_contacts.apply_async") as apply_async:
-        with django_capture_on_commit_callbacks(execute=True) as callbacks:
-            with pytest.raises(RuntimeError), transaction.atomic():
-                contact_services.update_contact(by=world.rep_a, contact=contact, city="Rangpur")
-                raise RuntimeError
+    with mock.patch("sales.tasks.rescore_dirty_contacts.apply_async") as apply_async, \
+            django_capture_on_commit_callbacks(execute=True) as callbacks:
+        with pytest.raises(RuntimeError), transaction.atomic():
+            contact_services.update_contact(by=world.rep_a, contact=contact, city="Rangpur")
+            raise RuntimeError
         assert callbacks == []
     apply_async.assert_not_called()
 
