@@ -43,3 +43,28 @@ def test_seed_creates_pipelines_products_and_deals_once():
         Deal.objects.filter(stage__is_lost=True).count()
     seed(companies=4, contacts=12, deals=20)
     assert Pipeline.objects.count() == 2 and Deal.objects.count() == 20
+
+
+def test_seed_fills_a_year_of_orders_campaigns_invoices_tasks_and_scores():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from sales.models import Campaign, CampaignMember, Invoice, Order, ScoreRun, ScoringRule, Task
+
+    first = seed(companies=4, contacts=12, deals=40)
+    assert first["created"]["orders"] == Order.objects.count() > 300
+    oldest = Order.objects.order_by("ordered_at").first().ordered_at
+    assert timezone.now() - oldest > timedelta(days=300)  # about a year of purchases
+    assert {"delivered", "cancelled", "pending"} <= set(Order.objects.values_list("status", flat=True))
+    assert Order.objects.filter(deal__isnull=False).exists()  # won deals' orders
+    assert Campaign.objects.count() == 4 and CampaignMember.objects.filter(is_source=True).exists()
+    assert len(set(Invoice.objects.values_list("status", flat=True))) >= 3
+    now = timezone.now()
+    assert Task.objects.filter(due_at__lt=now, done_at__isnull=True).exists()
+    assert Task.objects.filter(due_at__gt=now).exists()
+    assert ScoringRule.objects.exists()
+    assert ScoreRun.objects.filter(status="done").exists()  # the demo opens with scores in place
+    assert Contact.objects.filter(score__gt=0).exists()
+    again = seed(companies=4, contacts=12, deals=40)
+    assert again["already_seeded"] and Order.objects.count() == first["created"]["orders"]

@@ -165,3 +165,13 @@ def test_api_recompute_answers_202_with_a_run_to_follow(world, client_for, djang
     status = client_for(world.admin).get(f"/api/v1/scoring/runs/{run['id']}/").json()
     assert (status["status"], status["task_id"]) == ("queued", "t-1")
     assert client_for(world.rep_a).post("/api/v1/scoring/recompute/").status_code == 403
+
+
+def test_hot_leads_view_lists_the_reps_visible_hot_leads_highest_first(world, client_for, scored):
+    other = make_contact(world.rep_c, first_name="Other team", city="Dhaka", job_title="Director")
+    engine.rescore_contacts([other.pk])
+    client = client_for(world.rep_a)
+    html = client.get(reverse("contacts:index")).content.decode()
+    assert f'href="{reverse("contacts:index")}?score_band=hot&amp;sort=-score"' in html
+    assert listed(client, score_band="hot", sort="-score") == ["Rahim"]
+    assert "Other team" not in client.get(reverse("contacts:index"), {"score_band": "hot"}).content.decode()

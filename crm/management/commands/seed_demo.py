@@ -132,7 +132,11 @@ def seed(*, stdout=None, companies: int | None = None, contacts: int | None = No
         seed_saved_views(log, users)
         seed_customers(log, users, companies=N_COMPANIES if companies is None else companies,
                        contacts=N_CONTACTS if contacts is None else contacts)
+        seed_campaigns(log, users)
         seed_sales(log, users, deals=N_DEALS if deals is None else deals)
+        seed_commerce(log, users)
+        seed_tasks(log, users)
+        seed_scoring(log, users)
         accounts = _accounts(users)
     return {
         "created": log.created,
@@ -384,6 +388,185 @@ def seed_sales(log: _Log, users: dict[str, User], *, deals: int) -> None:
     log.count("products", len(PRODUCTS))
     log.count("deals", made)
     log.say(f"Sales: {len(pipelines)} pipelines, {len(PRODUCTS)} products, {made} deals ({moved} moved on)")
+
+
+CAMPAIGNS = [
+    # name, channel, budget, actual cost, starts (days ago), length (days), target tag, members, responded, converted
+    ("Eid ul-Fitr email offers", "email", 25_000, 21_500, 300, 30, "Eid campaign", 60, 22, 9),
+    ("Facebook winter collection", "social", 60_000, 64_000, 200, 45, None, 70, 25, 8),
+    ("Dhaka trade fair stall", "event", 150_000, 142_000, 120, 10, "Wholesale", 40, 18, 7),
+    ("Google search: bulk saree", "search_ads", 40_000, 18_000, 30, 60, None, 35, 10, 2),
+]
+
+
+def seed_campaigns(log: _Log, users: dict[str, User]) -> None:
+    """A few campaigns a year back, with members, responses and conversions (each member's first campaign is
+    its source, so the deals seeded next default to it). Seeded once: skipped when a campaign exists."""
+    import random
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from contacts.models import Contact, Tag
+    from sales import campaigns
+    from sales.models import Campaign, CampaignMember
+
+    if Campaign.objects.exists():
+        return
+    rng = random.Random(2028)
+    today = timezone.localdate()
+    owners = [users["manager"], users["rep"], users["rep2"], users["manager"]]
+    made = 0
+    for (name, channel, budget, cost, ago, days, tag_name, n, responded, converted), owner in zip(CAMPAIGNS, owners,
+                                                                                                 strict=True):
+        start = today - timedelta(days=ago)
+        campaign = campaigns.create_campaign(by=owner, name=name, channel=channel, starts_on=start,
+                                             ends_on=start + timedelta(days=days), budget=budget, actual_cost=cost,
+                                             target_tag=Tag.objects.filter(name=tag_name).first() if tag_name else None)
+        people = list(Contact.objects.visible_to(owner).order_by("id").values_list("id", flat=True))
+        chosen = rng.sample(people, min(n, len(people)))
+        campaigns.add_members(by=owner, campaign=campaign, contacts=Contact.objects.filter(pk__in=chosen))
+        members = list(CampaignMember.objects.filter(campaign=campaign).order_by("id"))
+        rng.shuffle(members)
+        for i, member in enumerate(members[:responded]):
+            campaigns.set_member_status(by=owner, member=member, status="converted" if i < converted else "responded")
+        made += 1
+    log.count("campaigns", made)
+    log.say(f"Campaigns: {made}")
+
+
+def seed_commerce(log: _Log, users: dict[str, User]) -> None:
+    """A year of shop orders (most delivered, some cancelled or refunded), the orders of some won deals, and
+    invoices in every state. Seeded once: skipped when an order exists."""
+    import random
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from contacts.models import Contact
+    from sales import invoices, orders
+    from sales.models import Deal, Order, Product
+
+    if Order.objects.exists():
+        return
+    rng = random.Random(2029)
+    products = list(Product.objects.filter(active=True).order_by("id"))
+    if not products:
+        return
+    now = timezone.now()
+    today = timezone.localdate()
+    sellers = [users["rep"], users["rep2"], users["manager"]]
+    made = 0
+    for seller in sellers:
+        buyers = list(Contact.objects.visible_to(seller).filter(owner=seller).order_by("id")[:120])
+        for _ in range(170 if seller is not users["manager"] else 60):
+            contact = rng.choice(buyers)
+            age = timedelta(days=rng.randint(0, 364), minutes=rng.randint(0, 60 * 12))
+            status = ("pending" if age.days < 3 else "paid" if age.days < 6 else "shipped" if age.days < 10
+                      else rng.choices(["delivered", "cancelled", "refunded"], weights=[90, 6, 4])[0])
+            lines = [{"product": p, "quantity": rng.randint(1, 4), "unit_price": p.unit_price,
+                      "discount": rng.choice([0, 0, 0, 5, 10])} for p in rng.sample(products, rng.randint(1, 3))]
+            orders.create_order(by=seller, contact=contact, company=contact.company, lines=lines, status=status,
+                                channel=rng.choices(["web", "store", "phone", "marketplace"], weights=[55, 15, 15, 15])[0],
+                                shipping=rng.choice([0, 60, 120]), ordered_at=now - age)
+            made += 1
+    won = list(Deal.objects.filter(won_at__isnull=False).select_related("owner").order_by("id")[:30])
+    from_deals = billed = 0
+    for i, deal in enumerate(won):
+        if i % 2 == 0:
+            orders.order_from_deal(by=deal.owner, deal=deal)
+            from_deals += 1
+        issued = today - timedelta(days=rng.randint(5, 80))
+        invoice = invoices.create_invoice(by=deal.owner, deal=deal, issued_on=issued, due_on=issued + timedelta(days=14))
+        billed += 1
+        state = i % 5
+        if state == 4:
+            invoices.void_invoice(by=deal.owner, invoice=invoice)
+        elif state > 0:
+            invoices.send_invoice(by=deal.owner, invoice=invoice)
+            if state == 1:
+                invoices.record_payment(by=deal.owner, invoice=invoice, amount=invoice.total,
+                                        paid_on=min(issued + timedelta(days=10), today), method="bank")
+            elif state == 2:
+                invoices.record_payment(by=deal.owner, invoice=invoice, amount=(invoice.total / 2).quantize(Decimal("0.01")),
+                                        paid_on=min(issued + timedelta(days=7), today), method="mobile")
+    invoices.mark_overdue_invoices(today=today)
+    log.count("orders", made + from_deals)
+    log.count("invoices", billed)
+    log.say(f"Commerce: {made} shop orders over a year, {from_deals} orders of won deals, {billed} invoices")
+
+
+def seed_tasks(log: _Log, users: dict[str, User]) -> None:
+    """Calls, e-mails, meetings and to-dos for the reps and the manager: some overdue, some today, some ahead.
+    Seeded once: skipped when a task exists."""
+    import random
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from contacts.models import Contact
+    from sales import task_services
+    from sales.models import Deal, Task
+
+    if Task.objects.exists():
+        return
+    rng = random.Random(2030)
+    now = timezone.now().replace(minute=0, second=0, microsecond=0)
+    titles = {"call": ["Call about the quotation", "Follow up on the Eid order", "Confirm delivery date"],
+              "email": ["Send the price list", "E-mail the revised proposal"],
+              "meeting": ["Visit the showroom", "Meeting at their office"],
+              "todo": ["Prepare the invoice", "Check stock for the bulk order"]}
+    made = 0
+    for owner in (users["rep"], users["rep2"], users["manager"]):
+        contacts = list(Contact.objects.visible_to(owner).filter(owner=owner).order_by("id")[:40])
+        deals = list(Deal.objects.visible_to(owner).filter(owner=owner, closed_at__isnull=True).order_by("id")[:20])
+        for i in range(14):
+            kind = rng.choice(list(titles))
+            due = now + timedelta(hours=rng.choice([-72, -30, -5, 1, 3, 6, 26, 50, 100, 170]))
+            deal = deals[i % len(deals)] if deals and i % 3 == 0 else None
+            task = task_services.create_task(
+                by=owner, title=rng.choice(titles[kind]), kind=kind, priority=rng.choice([1, 2, 2, 3, 4]), due_at=due,
+                contact=None if deal else rng.choice(contacts), deal=deal)
+            if due < now - timedelta(hours=24) and i % 2:
+                task_services.complete_task(by=owner, task=task)
+            made += 1
+    log.count("tasks", made)
+    log.say(f"Tasks: {made}")
+
+
+SCORING_RULES = [
+    ("Decision makers", "field_contains", {"field": "job_title", "value": "director"}, 20),
+    ("Owners and founders", "field_contains", {"field": "job_title", "value": "owner"}, 15),
+    ("In Dhaka", "field_equals", {"field": "city", "value": "Dhaka"}, 5),
+    ("Said yes to e-mail", "field_is_set", {"field": "email_opt_in"}, 5),
+    ("VIP", "tag_present", None, 15),
+    ("Calls and meetings lately", "interaction_count", {"kind": "", "days": 30, "per_occurrence": True, "cap": 25}, 5),
+    ("Bought in the last 90 days", "orders_count", {"days": 90, "min_count": 1}, 25),
+    ("Spent over ৳50,000", "total_spend", {"min_total": "50000"}, 15),
+    ("Gone quiet for 90 days", "days_since_interaction", {"days": 90}, -15),
+]
+
+
+def seed_scoring(log: _Log, users: dict[str, User]) -> None:
+    """Scoring rules, then every contact's score computed once (the worker keeps them fresh from then on).
+    Seeded once: skipped when a rule exists."""
+    from contacts.models import Tag
+    from sales.models import ScoringRule
+    from sales.scoring import engine, services
+
+    if ScoringRule.objects.exists():
+        return
+    vip = Tag.objects.filter(name="VIP").first()
+    for name, kind, params, points in SCORING_RULES:
+        if kind == "tag_present":
+            if vip is None:
+                continue
+            params = {"tag": vip.pk}
+        services.save_rule(by=users["admin"], name=name, kind=kind, params=params, points=points)
+    run = engine.recompute_all()  # here, not queued: the demo opens with scores in place
+    log.count("scoring rules", ScoringRule.objects.count())
+    log.say(f"Lead scoring: {ScoringRule.objects.count()} rules, {run.total} contacts scored")
 
 
 def _accounts(users: dict[str, User]) -> list[dict]:
