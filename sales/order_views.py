@@ -233,7 +233,7 @@ class OrderCreateView(PageMixin, View):
             except ValidationError as exc:
                 _line_errors(formset, exc, form)
             else:
-                messages.success(request, _("Order %(order)s is recorded.") % {"order": order})
+                messages.success(request, _("%(order)s is recorded.") % {"order": order})
                 return redirect("sales:order", pk=order.pk)
         return self.render_form(form, formset, status=400)
 
@@ -292,7 +292,7 @@ class DealOrderCreateView(PageMixin, View):
             for message in exc.messages:
                 messages.error(request, message)
             return redirect("sales:deal", pk=deal.pk)
-        messages.success(request, _("Order %(order)s is created from the deal.") % {"order": order})
+        messages.success(request, _("%(order)s is created from the deal.") % {"order": order})
         return redirect("sales:order", pk=order.pk)
 
 

@@ -244,7 +244,7 @@ def _record_purchase(order: Order, by: User | None) -> None:
 
     record_interaction(
         kind=InteractionKind.PURCHASE, contact=order.contact, company=order.company, by=by, occurred_at=order.ordered_at,
-        subject=_("Order %(order)s: %(total)s") % {"order": order, "total": money(order.total, order.currency)},
+        subject=_("%(order)s: %(total)s") % {"order": order, "total": money(order.total, order.currency)},
         link_type="order", link_id=order.pk, link_label=str(order),
     )
 

@@ -95,7 +95,7 @@ class Order(OwnedModel):
         ]
 
     def __str__(self):
-        return f"#{self.external_ref}" if self.external_ref else _("Order %(id)s") % {"id": self.pk}
+        return _("Order %(number)s") % {"number": f"#{self.external_ref}" if self.external_ref else self.pk}
 
     @property
     def is_revenue(self) -> bool:

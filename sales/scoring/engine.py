@@ -23,7 +23,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from sales.models import RunStatus, ScoreRun, ScoringRule, ScoringSettings
-from sales.scoring.rules import KINDS, Chunk, Context
+from sales.scoring.rules import FIT_CONDITIONS, KINDS, Chunk, Context
 
 LOCK_KEY = 73_100_501  # pg_advisory_lock key of lead scoring
 FULL_CHUNK = 50_000
@@ -51,11 +51,35 @@ def setup(now=None) -> Setup:
                  hot=settings.hot_threshold, warm=settings.warm_threshold, version=settings.version)
 
 
+def _fit_contributions(cursor, chunk: Chunk, s: Setup, rules: list) -> None:
+    """All fit rules in one INSERT: one read of the chunk's contacts, each rule's condition in a LATERAL VALUES."""
+    rows, params, join_company = [], [], False
+    for rule in rules:
+        condition, cparams, company = FIT_CONDITIONS[rule.kind](rule, s.context)
+        rows.append(f"({int(rule.pk)}, %s::numeric, ({condition}))")
+        params += [rule.points, *cparams]
+        join_company = join_company or company
+    where, wparams = chunk.where("c.id")
+    join = "LEFT JOIN contacts_company co ON co.id = c.company_id" if join_company else ""
+    cursor.execute(f"INSERT INTO scoring_contrib (contact_id, points, facts, rule_id) "
+                   f"SELECT c.id, f.points, '{{}}'::jsonb, f.rule_id FROM contacts_contact c {join} "
+                   f"CROSS JOIN LATERAL (VALUES {', '.join(rows)}) AS f(rule_id, points, hit) "
+                   f"WHERE {where} AND c.deleted_at IS NULL AND f.hit", [*params, *wparams])
+
+
 def contributions(cursor, chunk: Chunk, s: Setup) -> None:
-    """Fill the temporary table with every rule's contributions for the chunk (one INSERT per rule)."""
+    """Fill the temporary table with every rule's contributions for the chunk.
+
+    Fit rules (conditions on the contact row) share one INSERT; each behaviour rule has its own.
+    """
     cursor.execute(_CONTRIB)
     cursor.execute("TRUNCATE scoring_contrib")
+    fit = [rule for rule in s.rules if rule.kind in FIT_CONDITIONS]
+    if fit:
+        _fit_contributions(cursor, chunk, s, fit)
     for rule in s.rules:
+        if rule.kind in FIT_CONDITIONS:
+            continue
         sql, params = KINDS[rule.kind].sql(rule, chunk, s.context)
         cursor.execute(f"INSERT INTO scoring_contrib (contact_id, points, facts, rule_id) "
                        f"SELECT s.*, {int(rule.pk)} FROM ({sql}) AS s", params)
@@ -73,7 +97,8 @@ def score_chunk(chunk: Chunk, s: Setup) -> int:
             "INSERT INTO sales_scoreexplanation (contact_id, rule_id, points, facts) "
             "SELECT x.contact_id, x.rule_id, round(x.points, 2), x.facts FROM scoring_contrib x "
             "JOIN contacts_contact c ON c.id = x.contact_id AND c.deleted_at IS NULL "
-            "WHERE round(x.points, 2) <> 0"
+            f"WHERE round(x.points, 2) <> 0 AND {where_c}",  # the chunk again: else the planner reads every contact
+            pc,
         )
         cursor.execute(
             f"""
@@ -98,9 +123,10 @@ def score_chunk(chunk: Chunk, s: Setup) -> int:
             UPDATE contacts_contact c
             SET score = s.score, score_band = s.band, score_change_7d = s.change, score_updated_at = %s
             FROM scored s
-            WHERE c.id = s.id AND (c.score, c.score_band, c.score_change_7d) IS DISTINCT FROM (s.score, s.band, s.change)
+            WHERE c.id = s.id AND {where_c}
+              AND (c.score, c.score_band, c.score_change_7d) IS DISTINCT FROM (s.score, s.band, s.change)
             """,
-            [*pc, s.hot, s.warm, today - timedelta(days=7), today, s.context.now],
+            [*pc, s.hot, s.warm, today - timedelta(days=7), today, s.context.now, *pc],
         )
         changed = cursor.rowcount
     return changed
