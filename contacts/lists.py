@@ -20,6 +20,7 @@ from django_htmx.http import push_url
 from contacts import exports, selectors, services
 from contacts.models import LifecycleStage, Tag
 from crm import services as crm_services
+from crm.listing import bulk_summary
 from crm.models import Role, User
 from crm.views import PageMixin, form_errors_from
 from crm.widgets import FastSelect
@@ -340,10 +341,7 @@ class ContactBulkView(PageMixin, View):
             text = ngettext("%(n)s contact moved to the trash", "%(n)s contacts moved to the trash", done) % {"n": done}
         else:
             text = ngettext("%(n)s contact updated", "%(n)s contacts updated", done) % {"n": done}
-        if skipped:
-            text += ", " + ngettext("%(n)s skipped (you cannot change it)", "%(n)s skipped (you cannot change them)",
-                                    skipped) % {"n": skipped}
-        return text + "."
+        return bulk_summary(text, skipped)
 
     @staticmethod
     def back(form) -> str:

@@ -11,6 +11,7 @@ import json
 from django.core.paginator import Paginator
 from django.db import connections
 from django.utils.functional import cached_property
+from django.utils.translation import ngettext
 
 EXACT_COUNT_LIMIT = 10_000
 
@@ -54,3 +55,11 @@ class CappedPaginator(Paginator):
     def count_is_lower_bound(self) -> bool:
         """The list has more than `count` rows, and the planner's estimate says no more than that."""
         return not self._capped[1] and self._capped[0] == EXACT_COUNT_LIMIT
+
+
+def bulk_summary(done: str, skipped: int) -> str:
+    """The message after a bulk action: what was done, and how many chosen records the user may not change."""
+    if skipped:
+        done += ", " + ngettext("%(n)s skipped (you cannot change it)", "%(n)s skipped (you cannot change them)",
+                                skipped) % {"n": skipped}
+    return done + "."

@@ -18,6 +18,7 @@ from django_htmx.http import push_url
 from contacts.models import Company, Contact
 from contacts.record_views import company_suggestions
 from crm import policy
+from crm.listing import bulk_summary
 from crm.models import Role
 from crm.views import PageMixin, form_errors_from
 from sales import services
@@ -147,10 +148,7 @@ class DealBulkView(PageMixin, View):
             text = ngettext("%(n)s deal deleted", "%(n)s deals deleted", done) % {"n": done}
         else:
             text = ngettext("%(n)s deal updated", "%(n)s deals updated", done) % {"n": done}
-        if skipped:
-            text += ", " + ngettext("%(n)s skipped (you cannot change it)", "%(n)s skipped (you cannot change them)",
-                                    skipped) % {"n": skipped}
-        return text + "."
+        return bulk_summary(text, skipped)
 
     @staticmethod
     def query(form) -> QueryDict:

@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy, ngettext_lazy
 
 from contacts.models import (
     AgeBand,
@@ -129,7 +129,7 @@ def _clean_field_value(params: dict) -> dict:
     if field.kind == "choice" and value not in {c[0] for c in field.choices}:
         raise ValidationError({"params.value": _("Choose one of the field's values.")})
     if field.kind in ("bool", "number"):
-        raise ValidationError({"params.field": _("Use \u201cfield is set\u201d for this field.")})
+        raise ValidationError({"params.field": _("Use “field is set” for this field.")})
     return {"field": params["field"], "value": value[:200]}
 
 
@@ -146,7 +146,7 @@ def _clean_field_in(params: dict) -> dict:
         if bad := [v for v in values if v not in allowed]:
             raise ValidationError({"params.values": _("Not a value of this field: %(values)s") % {"values": ", ".join(bad)}})
     if field.kind in ("bool", "number"):
-        raise ValidationError({"params.field": _("Use \u201cfield is set\u201d for this field.")})
+        raise ValidationError({"params.field": _("Use “field is set” for this field.")})
     return {"field": params["field"], "values": values[:50]}
 
 
@@ -342,9 +342,10 @@ def _count(facts) -> int:
     return int(facts.get("count") or 0)
 
 
-def _occurrence_text(singular, plural):
-    return lambda p, f: ngettext(singular, plural, _count(f)) % {
-        "count": number(_count(f)), "days": number(f.get("days") or p.get("days")), "pattern": p.get("pattern", "")}
+def _occurrence_text(message):
+    """`message` is an ngettext_lazy picking its form by "n"; the count is shown with the language's digits."""
+    return lambda p, f: message % {"n": _count(f), "count": number(_count(f)),
+                                   "days": number(f.get("days") or p.get("days")), "pattern": p.get("pattern", "")}
 
 
 KINDS: dict[str, Kind] = {
@@ -354,17 +355,18 @@ KINDS: dict[str, Kind] = {
                             lambda p, f: _("%(field)s is one of %(values)s") % {
                                 "field": _field_label(p), "values": ", ".join(p["values"])}),
     RuleKind.FIELD_CONTAINS: Kind(_clean_field_value, _sql_field_contains, False,
-                                  lambda p, f: _("%(field)s contains \u201c%(value)s\u201d") % {
+                                  lambda p, f: _("%(field)s contains “%(value)s”") % {
                                       "field": _field_label(p), "value": p["value"]}),
     RuleKind.FIELD_IS_SET: Kind(_clean_field_is_set, _sql_field_is_set, False,
                                 lambda p, f: _("%(field)s is set") % {"field": _field_label(p)}),
     RuleKind.TAG_PRESENT: Kind(_clean_tag, _sql_tag_present, False, lambda p, f: _("has the tag")),
-    RuleKind.INTERACTION_COUNT: Kind(_clean_interaction_count, _sql_interaction_count, True, _occurrence_text(
-        "%(count)s interaction in %(days)s days", "%(count)s interactions in %(days)s days")),
-    RuleKind.WEB_VISITS: Kind(_clean_web_visits, _sql_web_visits, True, _occurrence_text(
-        "visited %(pattern)s %(count)s time in %(days)s days", "visited %(pattern)s %(count)s times in %(days)s days")),
-    RuleKind.ORDERS_COUNT: Kind(_clean_orders, _sql_orders_count, True, _occurrence_text(
-        "%(count)s order in %(days)s days", "%(count)s orders in %(days)s days")),
+    RuleKind.INTERACTION_COUNT: Kind(_clean_interaction_count, _sql_interaction_count, True, _occurrence_text(ngettext_lazy(
+        "%(count)s interaction in %(days)s days", "%(count)s interactions in %(days)s days", "n"))),
+    RuleKind.WEB_VISITS: Kind(_clean_web_visits, _sql_web_visits, True, _occurrence_text(ngettext_lazy(
+        "visited %(pattern)s %(count)s time in %(days)s days", "visited %(pattern)s %(count)s times in %(days)s days",
+        "n"))),
+    RuleKind.ORDERS_COUNT: Kind(_clean_orders, _sql_orders_count, True, _occurrence_text(ngettext_lazy(
+        "%(count)s order in %(days)s days", "%(count)s orders in %(days)s days", "n"))),
     RuleKind.DAYS_SINCE_INTERACTION: Kind(_clean_days_since, _sql_days_since, False,
                                           lambda p, f: _("no interaction for %(days)s days") % {"days": number(p["days"])}),
     RuleKind.TOTAL_SPEND: Kind(_clean_total_spend, _sql_total_spend, False,
