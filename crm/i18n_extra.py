@@ -141,6 +141,7 @@ STRINGS = (
     _("Enter a valid integer."),
     _("Select a valid choice. %(value)s is not one of the available choices."),
     _("Enter a valid date."),
+    _("- Select an option -"),  # Django 6's empty choice of a select
     # --- crm.auth.LOCKOUT_MESSAGE, translated at runtime via _(LOCKOUT_MESSAGE) so makemessages cannot see it
     _(
         "Too many failed sign-in attempts for this account from your network. For your security it is locked "
