@@ -13,6 +13,7 @@ NAV = [
     (_("Forecast"), "sales:forecast", {Role.ADMIN, Role.MANAGER, Role.SALES_REP}),
     (_("Orders"), "sales:orders", None),
     (_("Invoices"), "sales:invoices", {Role.ADMIN, Role.MANAGER, Role.SALES_REP}),
+    (_("Products"), "sales:products", {Role.ADMIN, Role.MANAGER, Role.SALES_REP}),
     (_("Tasks"), "sales:tasks", {Role.ADMIN, Role.MANAGER, Role.SALES_REP}),
     (_("Campaigns"), "sales:campaigns", {Role.ADMIN, Role.MANAGER, Role.SALES_REP}),
     (_("Tickets"), "support:index", {Role.ADMIN, Role.MANAGER, Role.SUPPORT_AGENT}),

@@ -6,7 +6,7 @@ Pipelines and stages are organisation-wide, so their ids are `pipeline_pk`/`stag
 
 from django.urls import path
 
-from sales import admin_views, campaign_views, deal_views, order_views, task_views, views
+from sales import admin_views, campaign_views, deal_views, order_views, product_views, task_views, views
 from sales.scoring import views as scoring_views
 
 app_name = "sales"
@@ -40,3 +40,4 @@ urlpatterns = [
          name="admin_stage_archive"),
 ]
 urlpatterns += order_views.urlpatterns + task_views.urlpatterns + campaign_views.urlpatterns + scoring_views.urlpatterns
+urlpatterns += product_views.urlpatterns

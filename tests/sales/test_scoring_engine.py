@@ -293,3 +293,34 @@ def test_two_full_runs_do_not_interleave(world):
     first, second = sorted(ScoreRun.objects.filter(pk__in=[r.pk for r in runs]), key=lambda r: r.started_at)
     assert first.finished_at <= second.started_at
     assert set(Contact.objects.values_list("score", flat=True)) == {10}
+
+
+def test_a_run_cut_off_mid_way_leaves_each_contact_whole_and_the_next_run_completes(world, monkeypatch):
+    rule("field_equals", 40, field="city", value="Dhaka")
+    people = [make_contact(world.rep_a, first_name=f"K{i}", city="Dhaka") for i in range(4)]
+    ids = sorted(p.pk for p in people)
+    real, calls = engine.score_chunk, []
+
+    def dies_on_the_second_chunk(chunk, s):
+        calls.append(chunk)
+        if len(calls) == 2:
+            real(chunk, s)  # the work of the chunk is done in its transaction ...
+            raise SystemExit("worker killed")  # ... which the kill rolls back
+        return real(chunk, s)
+
+    monkeypatch.setattr(engine, "score_chunk", dies_on_the_second_chunk)
+    lo = Contact.all_objects.order_by("id").first().pk
+    with pytest.raises(SystemExit):
+        engine.recompute_all(chunk_size=ids[2] - lo, now=NOW)
+    scores = dict(Contact.objects.filter(pk__in=ids).values_list("pk", "score"))
+    explained = set(ScoreExplanation.objects.values_list("contact_id", flat=True))
+    for pk, score in scores.items():  # old (0, no reason) or new (40, its reason), never a mix
+        assert (score, pk in explained) in {(0, False), (40, True)}
+    assert 0 in scores.values() and 40 in scores.values()
+    cut = ScoreRun.objects.get()
+    assert cut.status == "running"  # a killed worker says nothing
+    monkeypatch.setattr(engine, "score_chunk", real)
+    engine.recompute_all(now=NOW)
+    assert set(Contact.objects.filter(pk__in=ids).values_list("score", flat=True)) == {40}
+    cut.refresh_from_db()
+    assert (cut.status, cut.error) == ("failed", "interrupted")
