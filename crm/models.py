@@ -229,6 +229,15 @@ def owned_indexes(prefix: str) -> list[models.Index]:
     ]
 
 
+def sort_indexes(prefix: str, key: str, *fields: str, team: bool = True) -> list[models.Index]:
+    """Indexes that serve a list order (e.g. "-amount", "-id") under the visibility filter: by team (reps and
+    managers) and over everything (admins). Scanned backwards they serve the opposite order too."""
+    indexes = [models.Index(fields=list(fields), name=f"{prefix}_{key}")]
+    if team:
+        indexes.append(models.Index(fields=["team", *fields], name=f"{prefix}_team_{key}"))
+    return indexes
+
+
 class SavedViewQuerySet(OwnedQuerySet):
     def visible_to(self, user):
         """Owned-record visibility, narrowed to shared views and one's own: personal views stay personal."""

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from contacts.models import Contact, Tag
-from crm.models import OwnedModel, OwnedQuerySet, SavedView, owned_indexes
+from crm.models import OwnedModel, OwnedQuerySet, SavedView, owned_indexes, sort_indexes
 from sales.models.deals import currency_validator
 
 
@@ -60,7 +60,12 @@ class Campaign(OwnedModel):
     class Meta:
         verbose_name = _("campaign")
         verbose_name_plural = _("campaigns")
-        indexes = [*owned_indexes("sales_campaign"), models.Index(fields=["-starts_on", "-id"], name="sales_campaign_starts")]
+        indexes = [
+            *owned_indexes("sales_campaign"),
+            *sort_indexes("sales_campaign", "starts", "-starts_on", "-id"),
+            *sort_indexes("sales_campaign", "name", "name", "id"),
+            *sort_indexes("sales_campaign", "created", "-created_at", "-id", team=False),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(ends_on__isnull=True) | Q(ends_on__gte=F("starts_on")),
                                    name="sales_campaign_ends_after_start",

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from contacts.models import Company, Contact, Tag
-from crm.models import OwnedModel, OwnedQuerySet, owned_indexes
+from crm.models import OwnedModel, OwnedQuerySet, owned_indexes, sort_indexes
 
 CENT = Decimal("0.01")
 _OPEN = Q(closed_at__isnull=True)
@@ -170,6 +170,11 @@ class Deal(OwnedModel):
                          condition=_OPEN),
             models.Index(fields=["pipeline", "stage", "-amount", "-id"], name="sales_deal_board", condition=_OPEN),
             models.Index(fields=["team", "-updated_at", "-id"], name="sales_deal_team_updated"),
+            # The deal list's orders (all deals, open or closed), by team and overall.
+            *sort_indexes("sales_deal", "created", "-created_at", "-id", team=False),
+            *sort_indexes("sales_deal", "updated", "-updated_at", "-id", team=False),
+            *sort_indexes("sales_deal", "amount", "-amount", "-id"),
+            *sort_indexes("sales_deal", "close", "expected_close", "id"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gte=0), name="sales_deal_amount_not_negative"),

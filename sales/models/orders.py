@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from contacts.models import Company, Contact
-from crm.models import OwnedModel, OwnedQuerySet, owned_indexes
+from crm.models import OwnedModel, OwnedQuerySet, owned_indexes, sort_indexes
 from sales.models.deals import Deal, PricedLine, Product, currency_validator
 
 _MONEY = {"max_digits": 14, "decimal_places": 2, "default": Decimal("0.00"), "validators": [MinValueValidator(0)]}
@@ -86,6 +86,8 @@ class Order(OwnedModel):
             models.Index(fields=["-ordered_at", "-id"], name="sales_order_ordered"),
             models.Index(fields=["contact", "-ordered_at"], name="sales_order_contact"),
             models.Index(fields=["company", "-ordered_at"], name="sales_order_company"),
+            *sort_indexes("sales_order", "total", "-total", "-id"),
+            *sort_indexes("sales_order", "created", "-created_at", "-id", team=False),
         ]
         constraints = [
             models.UniqueConstraint(fields=["channel", "external_ref"], condition=~Q(external_ref=""),
@@ -188,6 +190,10 @@ class Invoice(OwnedModel):
             *owned_indexes("sales_invoice"),
             models.Index(fields=["due_on"], name="sales_invoice_overdue_watch", condition=Q(status="sent")),
             models.Index(fields=["contact", "-issued_on"], name="sales_invoice_contact"),
+            *sort_indexes("sales_invoice", "issued", "-issued_on", "-id"),
+            *sort_indexes("sales_invoice", "due", "due_on", "id"),
+            *sort_indexes("sales_invoice", "total", "-total", "-id"),
+            *sort_indexes("sales_invoice", "created", "-created_at", "-id", team=False),
         ]
         constraints = [
             models.UniqueConstraint(fields=["year", "sequence"], name="sales_invoice_number_unique"),

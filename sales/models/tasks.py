@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from contacts.models import Company, Contact
-from crm.models import OwnedModel, OwnedQuerySet, owned_indexes
+from crm.models import OwnedModel, OwnedQuerySet, owned_indexes, sort_indexes
 from sales.models.deals import Deal
 
 _OPEN = Q(done_at__isnull=True)
@@ -79,6 +79,10 @@ class Task(OwnedModel):
             models.Index(fields=["company", "due_at"], name="sales_task_company", condition=Q(company__isnull=False)),
             models.Index(fields=["deal", "due_at"], name="sales_task_deal", condition=Q(deal__isnull=False)),
             models.Index(fields=["ticket_id", "due_at"], name="sales_task_ticket", condition=Q(ticket_id__isnull=False)),
+            # The task list's orders, done tasks included.
+            *sort_indexes("sales_task", "due", "due_at", "id"),
+            *sort_indexes("sales_task", "priority", "-priority", "due_at", "id"),
+            *sort_indexes("sales_task", "created", "-created_at", "-id", team=False),
         ]
 
     def __str__(self):
