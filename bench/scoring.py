@@ -63,28 +63,33 @@ def contact_counts() -> tuple[int, int]:
 # --- 1. Full recompute -----------------------------------------------------------------------------
 
 
-def full_recompute(passes: int, chunk: int) -> list[dict]:
+def full_recompute(passes: int, chunk: int, *, nightly: int = 0) -> list[dict]:
+    """`passes` runs now, then `nightly` runs each a day later than the last (decay moves, scores change)."""
     from django.db import connection
+    from django.utils import timezone
 
     from sales.scoring import engine
 
     results = []
-    for n in range(passes):
+    for n in range(passes + nightly):
+        days = max(n - passes + 1, 0)
+        now = timezone.now() + timedelta(days=days)
         with connection.cursor() as cursor:
             cursor.execute("SELECT count(*) FILTER (WHERE score_updated_at IS NULL), count(*) FROM contacts_contact")
             unscored, total = cursor.fetchone()
-        state = "first (from zero)" if unscored == total else "steady"
+        state = (f"a day later (+{days} d)" if days else "first (from zero)" if unscored == total
+                 else "again")
         before = maxrss_mb()
         started = time.perf_counter()
-        run = engine.recompute_all(chunk_size=chunk)
+        run = engine.recompute_all(chunk_size=chunk, now=now)
         wall = time.perf_counter() - started
         after = maxrss_mb()
         with connection.cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM sales_scorehistory")
-            history = cursor.fetchone()[0]
-        print(f"  pass {n + 1} {state:18} {wall:7.1f} s  ru_maxrss {before:6.0f} -> {after:6.0f} MB  "
-              f"run {run.pk} {run.status} {run.done:,}/{run.total:,}  ({history:,} history rows)", flush=True)
-        results.append({"state": state, "wall": wall, "rss_before": before, "rss_after": after})
+            cursor.execute("SELECT count(*) FROM contacts_contact WHERE score_updated_at = %s", [now])
+            changed = cursor.fetchone()[0]
+        print(f"  pass {n + 1} {state:20} {wall:7.1f} s  ru_maxrss {before:6.0f} -> {after:6.0f} MB  "
+              f"run {run.pk} {run.status} {run.done:,}/{run.total:,}  ({changed:,} contacts rewritten)", flush=True)
+        results.append({"state": state, "wall": wall, "rss_before": before, "rss_after": after, "changed": changed})
     return results
 
 
@@ -333,9 +338,11 @@ def capture_full_pass(chunk: int) -> tuple[list, list]:
 
     def label(sql):
         if sql.startswith("CREATE TEMP"):
-            return "create temp table"
-        if sql.startswith("TRUNCATE"):
-            return "truncate"
+            return "create temp table " + sql.split()[6]
+        if sql.startswith(("TRUNCATE", "ANALYZE")):
+            return " ".join(sql.split()[:2]).lower()
+        if sql.startswith("INSERT INTO scoring_explain"):
+            return "stage explanations"
         if "CROSS JOIN LATERAL (VALUES" in sql:
             return f"{fit} fit rules (one statement)"
         if match := re.search(r"SELECT s\.\*, (\d+) FROM", sql):
@@ -343,7 +350,7 @@ def capture_full_pass(chunk: int) -> tuple[list, list]:
         if sql.startswith("DELETE FROM sales_scoreexplanation"):
             return "delete explanations"
         if sql.startswith("INSERT INTO sales_scoreexplanation"):
-            return "insert explanations"
+            return "insert/update explanations"
         return "update scores + history"
 
     chunks = []
@@ -385,7 +392,7 @@ def floor(chunk: int) -> dict:
         worst = next(label for label, _s in slowest if "rule" in label)
         middle = chunks[len(chunks) // 2]
         sql = dict(middle)[worst]
-        cursor.execute(dict(middle)["create temp table"])
+        cursor.execute(next(sql for label, sql in middle if label.startswith("create temp table")))
         with conn.transaction(force_rollback=True):
             cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
             plan = [row[0] for row in cursor.fetchall()]
@@ -401,6 +408,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--contacts", type=int, default=1_000_000)
     parser.add_argument("--passes", type=int, default=2, help="in-process full recomputes (default 2)")
+    parser.add_argument("--nightly", type=int, default=0,
+                        help="then this many passes each a day later (as the nightly run sees the decay)")
     parser.add_argument("--chunk", type=int, help="contacts per chunk (default engine.FULL_CHUNK)")
     parser.add_argument("--rescore", type=int, default=50, help="contacts for the one-contact rescore")
     parser.add_argument("--naive", type=int, default=10_000, help="contacts of the naive loop's sample (0: skip)")
@@ -418,17 +427,19 @@ def main():
           f"load average {os.getloadavg()[0]:.2f}")
     rows = []
     print("1. full recompute (engine.recompute_all)")
-    passes = full_recompute(args.passes, chunk)
+    passes = full_recompute(args.passes, chunk, nightly=args.nightly)
     for p in passes:
         rows.append((f"recompute_all, {p['state']}", p["wall"],
-                     f"in-process, ru_maxrss {p['rss_before']:.0f} -> {p['rss_after']:.0f} MB"))
+                     f"{p['changed']:,} rewritten; ru_maxrss {p['rss_before']:.0f} -> {p['rss_after']:.0f} MB"))
     if not args.no_worker:
         w = worker_recompute()
         if w:
             rows.append(("Celery recompute_scores (-P solo)", w["wall"],
                          f"worker VmHWM {w['hwm_before']:.0f} -> {w['hwm_after']:.0f} MB (idle RSS {w['idle_rss']:.0f})"))
-    print("2. one contact after a change")
-    r = one_contact_rescore(args.rescore)
+    r = None
+    if args.rescore:
+        print("2. one contact after a change")
+        r = one_contact_rescore(args.rescore)
     if args.naive:
         print("3. naive ORM loop")
         n = naive_loop(args.naive)
@@ -442,8 +453,9 @@ def main():
     print(f"\n{'approach':40} | {'measured':>9} | {'for 1M':>9} | notes")
     for label, seconds, notes in rows:
         print(f"{label:40} | {seconds:8.1f}s | {seconds * scale:8.0f}s | {notes}")
-    print(f"{'one contact: engine.rescore_dirty':40} | p50 {r['engine_p50']:.1f} ms, p95 {r['engine_p95']:.1f} ms "
-          f"(target 50 ms); task body p50 {r['task_p50']:.1f} ms; busiest contact {r['busiest_ms']:.1f} ms")
+    if r:
+        print(f"{'one contact: engine.rescore_dirty':40} | p50 {r['engine_p50']:.1f} ms, p95 {r['engine_p95']:.1f} ms "
+              f"(target 50 ms); task body p50 {r['task_p50']:.1f} ms; busiest contact {r['busiest_ms']:.1f} ms")
 
 
 if __name__ == "__main__":

@@ -529,6 +529,8 @@ class Interaction(models.Model):
         verbose_name_plural = _("interactions")
         indexes = [
             models.Index(fields=["contact", "-occurred_at", "-id"], name="contacts_interaction_contact"),
+            # Lead scoring's behaviour rules count a contact's interactions of a kind in a window.
+            models.Index(fields=["contact", "kind", "occurred_at"], name="contacts_interaction_kind_at"),
             models.Index(fields=["company", "-occurred_at", "-id"], name="contacts_interaction_company"),
             models.Index(fields=["link_type", "link_id"], name="contacts_interaction_link",
                          condition=~Q(link_type="")),

@@ -85,6 +85,8 @@ class Order(OwnedModel):
             models.Index(fields=["team", "-ordered_at", "-id"], name="sales_order_team_ordered"),
             models.Index(fields=["-ordered_at", "-id"], name="sales_order_ordered"),
             models.Index(fields=["contact", "-ordered_at"], name="sales_order_contact"),
+            # Lead scoring: a contact's orders that count (status) in a window, and their total, from the index alone.
+            models.Index(fields=["contact", "status", "ordered_at"], include=["total"], name="sales_order_contact_status"),
             models.Index(fields=["company", "-ordered_at"], name="sales_order_company"),
             *sort_indexes("sales_order", "total", "-total", "-id"),
             *sort_indexes("sales_order", "created", "-created_at", "-id", team=False),

@@ -3,7 +3,7 @@
 For a chunk (an id range in a full run, a list of ids in a rescore), inside ONE transaction:
 
 1. each active rule's SQL (sales.scoring.rules) inserts its `(contact, points, facts)` into a temporary table;
-2. the chunk's explanations are replaced by those rows;
+2. the chunk's explanations become exactly those rows (rows that did not change are not rewritten);
 3. every alive contact of the chunk gets score = clamp(round(sum of points), 0, 100), its band from the
    thresholds, and the change against its score a week ago (from the history); rows that did not change
    are not written;
@@ -91,6 +91,10 @@ def score_chunk(chunk: Chunk, s: Setup) -> int:
     where_c, pc = chunk.where("c.id")
     where_e, pe = chunk.where("e.contact_id")
     with connection.cursor() as cursor:
+        # Scores are derived data: a crash may lose the last chunk's commit (the next run redoes it), so the
+        # chunk need not wait for its WAL flush; and its sorts and hashes stay in memory.
+        cursor.execute("SET LOCAL synchronous_commit = off")
+        cursor.execute("SET LOCAL work_mem = '64MB'")
         contributions(cursor, chunk, s)
         # Explanations: write only what changed (most of a day's rows, the fit rules', stay the same), so an
         # unchanged row costs neither a write, nor its three index entries, nor its deferred foreign-key checks.
