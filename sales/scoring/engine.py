@@ -103,11 +103,12 @@ def score_chunk(chunk: Chunk, s: Setup) -> int:
             "points numeric(7, 2) NOT NULL, facts jsonb NOT NULL, PRIMARY KEY (contact_id, rule_id)) ON COMMIT DELETE ROWS"
         )
         cursor.execute("TRUNCATE scoring_explain")  # several chunks in one transaction (rescores, tests)
+        # Whole points, as the reasons are shown: a decayed reason is rewritten only when its shown value moves.
         cursor.execute(
             "INSERT INTO scoring_explain (contact_id, rule_id, points, facts) "
-            "SELECT x.contact_id, x.rule_id, round(x.points, 2), x.facts FROM scoring_contrib x "
+            "SELECT x.contact_id, x.rule_id, round(x.points), x.facts FROM scoring_contrib x "
             "JOIN contacts_contact c ON c.id = x.contact_id AND c.deleted_at IS NULL "
-            f"WHERE round(x.points, 2) <> 0 AND {where_c}",  # the chunk again: else the planner reads every contact
+            f"WHERE round(x.points) <> 0 AND {where_c}",  # the chunk again: else the planner reads every contact
             pc,
         )
         cursor.execute("ANALYZE scoring_explain")
