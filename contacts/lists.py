@@ -20,6 +20,7 @@ from django_htmx.http import push_url
 from contacts import exports, selectors, services
 from contacts.models import LifecycleStage, Tag
 from crm import services as crm_services
+from crm.forms import IdListField
 from crm.listing import bulk_summary
 from crm.models import Role, User
 from crm.views import PageMixin, form_errors_from
@@ -42,24 +43,6 @@ class SaveViewForm(forms.Form):
         self.fields["cols"].choices = [(key, column.label) for key, column in kind.columns.items()]
 
 
-class IdListField(forms.Field):
-    """The ticked rows: a list of record ids."""
-
-    widget = forms.MultipleHiddenInput
-    default_error_messages = {
-        "required": gettext_lazy("Choose at least one contact."),
-        "invalid": gettext_lazy("Choose contacts from the list."),
-    }
-
-    def to_python(self, value):
-        if not value:
-            return []
-        try:
-            return list(dict.fromkeys(int(v) for v in value))
-        except (TypeError, ValueError):
-            raise ValidationError(self.error_messages["invalid"], code="invalid")
-
-
 class BulkActionForm(forms.Form):
     ACTIONS = [
         ("assign", gettext_lazy("Assign owner")),
@@ -68,7 +51,8 @@ class BulkActionForm(forms.Form):
         ("delete", gettext_lazy("Move to trash")),
     ]
 
-    ids = IdListField()
+    ids = IdListField(error_messages={"required": gettext_lazy("Choose at least one contact."),
+                                      "invalid": gettext_lazy("Choose contacts from the list.")})
     action = forms.ChoiceField(label=gettext_lazy("Action"), choices=[("", gettext_lazy("Choose an action…")), *ACTIONS])
     owner = forms.ModelChoiceField(label=gettext_lazy("New owner"), queryset=User.objects.none(), required=False,
                                    empty_label=gettext_lazy("Choose the new owner…"), widget=FastSelect)

@@ -12,6 +12,25 @@ TIME_ZONES = [("", _("Organisation default"))] + [(tz, tz) for tz in sorted(zone
 LANGUAGE_CHOICES = [("", _("Organisation default"))] + list(settings.LANGUAGES)
 
 
+class IdListField(forms.Field):
+    """The ticked rows of a list (bulk actions): their ids, in order, once each. Lists word the errors
+    for their records through `error_messages`."""
+
+    widget = forms.MultipleHiddenInput
+    default_error_messages = {
+        "required": _("Choose at least one row."),
+        "invalid": _("Choose rows from the list."),
+    }
+
+    def to_python(self, value):
+        if not value:
+            return []
+        try:
+            return list(dict.fromkeys(int(v) for v in value))
+        except (TypeError, ValueError):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
 class ProfileForm(forms.Form):
     full_name = forms.CharField(label=_("Full name"), max_length=150)
     language = forms.ChoiceField(label=_("Language"), choices=LANGUAGE_CHOICES, required=False)

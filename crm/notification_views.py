@@ -5,22 +5,14 @@
 
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 
 from crm import notifications
 from crm.models import Notification
-from crm.views import PageMixin
+from crm.views import PageMixin, safe_next
 
 PER_PAGE = 50
 BELL_SIZE = 10
-
-
-def _safe(request, target: str, default: str) -> str:
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                                   require_https=request.is_secure()):
-        return target
-    return default
 
 
 class NotificationListView(PageMixin, View):
@@ -67,14 +59,14 @@ class NotificationReadView(PageMixin, View):
         notification = get_object_or_404(Notification.objects.visible_to(request.user), pk=pk)
         notifications.mark_read(user=request.user, notification=notification)
         if request.POST.get("go") and notification.url:
-            return redirect(_safe(request, notification.url, reverse("notifications")))
-        return redirect(_safe(request, request.POST.get("next", ""), reverse("notifications")))
+            return redirect(safe_next(request, notification.url, reverse("notifications")))
+        return redirect(safe_next(request, request.POST.get("next", ""), reverse("notifications")))
 
 
 class NotificationReadAllView(PageMixin, View):
     def post(self, request):
         notifications.mark_all_read(user=request.user)
-        return redirect(_safe(request, request.POST.get("next", ""), reverse("notifications")))
+        return redirect(safe_next(request, request.POST.get("next", ""), reverse("notifications")))
 
 
 urlpatterns = [

@@ -9,6 +9,7 @@ from django.db.models.functions import Concat
 from django.utils.translation import gettext_lazy as _
 
 from contacts.models import Contact
+from crm.forms import IdListField
 from crm.models import Role, Team, TeamKind, User
 from crm.widgets import FastSelect
 from sales.models import Deal, Pipeline, Product, Stage
@@ -90,29 +91,12 @@ class MoveForm(forms.Form):
 # --- Deal list, forecast --------------------------------------------------------------------------
 
 
-class IdListField(forms.Field):
-    """The ticked rows of the deal list: a list of deal ids."""
-
-    widget = forms.MultipleHiddenInput
-    default_error_messages = {
-        "required": _("Choose at least one deal."),
-        "invalid": _("Choose deals from the list."),
-    }
-
-    def to_python(self, value):
-        if not value:
-            return []
-        try:
-            return list(dict.fromkeys(int(v) for v in value))
-        except (TypeError, ValueError):
-            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
-
-
 class DealBulkForm(forms.Form):
     ACTIONS = [("assign", _("Assign owner")), ("stage", _("Move to stage")), ("delete", _("Delete"))]
     NEEDS = {"assign": ("owner", _("Choose the new owner.")), "stage": ("stage", _("Choose a stage."))}
 
-    ids = IdListField()
+    ids = IdListField(error_messages={"required": _("Choose at least one deal."),
+                                      "invalid": _("Choose deals from the list.")})
     action = forms.ChoiceField(label=_("Action"), choices=[("", _("Choose an action…")), *ACTIONS])
     owner = forms.ModelChoiceField(label=_("New owner"), queryset=User.objects.none(), required=False,
                                    empty_label=_("Choose the new owner…"), widget=FastSelect)

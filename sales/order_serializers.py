@@ -22,24 +22,11 @@ from sales.models import (
     OrderStatus,
     Payment,
     PaymentMethod,
-    Product,
 )
-from sales.serializers import money
+from sales.serializers import PricedLineSerializer, money
 
 
-class LineSerializer(serializers.ModelSerializer):
-    """A line: a product (or a description), quantity, unit price (defaults to the product's), discount in %."""
-
-    product = serializers.PrimaryKeyRelatedField(queryset=Product.objects.all(), allow_null=True, required=False)
-    description = serializers.CharField(max_length=300, allow_blank=True, required=False)
-    quantity = serializers.DecimalField(max_digits=12, decimal_places=3, required=False)
-    unit_price = money(required=False, allow_null=True)
-    discount = serializers.DecimalField(max_digits=5, decimal_places=2, required=False,
-                                        help_text=_("Percentage off, 0 to 100."))
-    total = money(read_only=True)
-
-
-class OrderLineSerializer(LineSerializer):
+class OrderLineSerializer(PricedLineSerializer):
     sku = serializers.CharField(max_length=64, allow_blank=True, required=False,
                                 help_text=_("The shop's SKU; a catalogue product with this SKU is linked."))
 
@@ -48,7 +35,7 @@ class OrderLineSerializer(LineSerializer):
         fields = ["id", "product", "sku", "description", "quantity", "unit_price", "discount", "total"]
 
 
-class InvoiceLineSerializer(LineSerializer):
+class InvoiceLineSerializer(PricedLineSerializer):
     class Meta:
         model = InvoiceLine
         fields = ["id", "product", "description", "quantity", "unit_price", "discount", "total"]

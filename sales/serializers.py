@@ -87,8 +87,9 @@ class DealContactSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class DealLineSerializer(serializers.ModelSerializer):
-    """A line item; the unit price defaults to the product's. `total` is quantity x price less the discount."""
+class PricedLineSerializer(serializers.ModelSerializer):
+    """A line of a deal, order or invoice: a product (or a description), quantity, unit price (defaults to the
+    product's), discount in %. `total` is quantity x price less the discount."""
 
     product = serializers.PrimaryKeyRelatedField(queryset=Product.objects.all(), allow_null=True, required=False)
     description = serializers.CharField(max_length=300, allow_blank=True, required=False)
@@ -98,6 +99,8 @@ class DealLineSerializer(serializers.ModelSerializer):
                                         help_text=_("Percentage off, 0 to 100."))
     total = money(read_only=True)
 
+
+class DealLineSerializer(PricedLineSerializer):
     class Meta:
         model = DealLine
         fields = ["id", "product", "description", "quantity", "unit_price", "discount", "total"]

@@ -10,25 +10,20 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import View
 
 from contacts.models import Company, Contact
 from crm import policy
-from crm.views import OwnedObjectMixin, PageMixin, form_errors_from
+from crm.views import OwnedObjectMixin, PageMixin, form_errors_from, safe_next
 from sales import task_services as services
 from sales.models import Deal, Task
 from sales.task_forms import AssigneeFilterForm, QuickTaskForm, TaskForm
 
 
-def safe_next(request, default: str) -> str:
+def back_to(request, default: str) -> str:
     """Where to go back to after a POST: the `next` the page sent, if it is on this site."""
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                                   require_https=request.is_secure()):
-        return target
-    return default
+    return safe_next(request, request.POST.get("next") or request.GET.get("next") or "", default)
 
 
 def with_rights(user, tasks):
@@ -69,7 +64,7 @@ class TaskCreateView(PageMixin, View):
     def get(self, request):
         form = TaskForm(user=request.user, initial={k: request.GET[k] for k in ("contact", "company", "deal")
                                                     if request.GET.get(k, "").isdigit()})
-        return render(request, self.template, {"form": form, "next_url": safe_next(request, "")})
+        return render(request, self.template, {"form": form, "next_url": back_to(request, "")})
 
     def post(self, request):
         form = TaskForm(request.POST, user=request.user)
@@ -80,8 +75,8 @@ class TaskCreateView(PageMixin, View):
                 form_errors_from(form, exc)
             else:
                 messages.success(request, _("Task “%(title)s” added.") % {"title": task.title})
-                return redirect(safe_next(request, reverse("sales:tasks")))
-        return render(request, self.template, {"form": form, "next_url": safe_next(request, "")}, status=400)
+                return redirect(back_to(request, reverse("sales:tasks")))
+        return render(request, self.template, {"form": form, "next_url": back_to(request, "")}, status=400)
 
 
 class TaskPage(OwnedObjectMixin):
@@ -107,7 +102,7 @@ class TaskEditView(TaskPage, View):
             })
         task.can_edit = can_edit
         return {"task": task, "form": form, "can_edit": can_edit,
-                "can_delete": policy.can_delete(self.request.user, task), "next_url": safe_next(self.request, "")}
+                "can_delete": policy.can_delete(self.request.user, task), "next_url": back_to(self.request, "")}
 
     def get(self, request, pk):
         return render(request, self.template, self.context(self.get_object()))
@@ -124,7 +119,7 @@ class TaskEditView(TaskPage, View):
                 form_errors_from(form, exc)
             else:
                 messages.success(request, _("Task saved."))
-                return redirect(safe_next(request, reverse("sales:task", args=[task.pk])))
+                return redirect(back_to(request, reverse("sales:task", args=[task.pk])))
         task.refresh_from_db()
         return render(request, self.template, self.context(task, form), status=400)
 
@@ -141,10 +136,10 @@ class TaskStateView(TaskPage, View):
         task = self.action(by=request.user, task=task)
         task.can_edit = True
         if request.htmx:
-            return render(request, "sales/tasks/row.html", {"task": task, "next_url": safe_next(request, "")})
+            return render(request, "sales/tasks/row.html", {"task": task, "next_url": back_to(request, "")})
         if task.is_done:
             messages.success(request, _("Task “%(title)s” done.") % {"title": task.title})
-        return redirect(safe_next(request, reverse("sales:tasks")))
+        return redirect(back_to(request, reverse("sales:tasks")))
 
 
 class TaskCompleteView(TaskStateView):
@@ -160,7 +155,7 @@ class TaskDeleteView(TaskPage, View):
         task = self.get_object()
         services.delete_task(by=request.user, task=task)
         messages.success(request, _("Task “%(title)s” deleted.") % {"title": task.title})
-        return redirect(safe_next(request, reverse("sales:tasks")))
+        return redirect(back_to(request, reverse("sales:tasks")))
 
 
 # --- Panels on record pages ------------------------------------------------------------------------------
