@@ -323,6 +323,10 @@ CELERY_BEAT_SCHEDULE = {
     "crm-send-notification-emails": {"task": "crm.tasks.send_notification_emails", "schedule": 120.0},
     "sales-rescore-dirty-contacts": {"task": "sales.tasks.rescore_dirty_contacts", "schedule": 10.0},
     "sales-nightly-scores": {"task": "sales.tasks.nightly_scores", "schedule": crontab(hour=2, minute=30)},
+    "support-watch-sla": {"task": "support.tasks.watch_sla", "schedule": 60.0},
+    "support-assign-waiting": {"task": "support.tasks.assign_waiting_tickets", "schedule": 60.0},
+    "support-process-pending-inbound": {"task": "support.tasks.process_pending_inbound", "schedule": 60.0},
+    "support-auto-close": {"task": "support.tasks.auto_close_solved", "schedule": crontab(minute=20)},
 }
 WORKER_HEARTBEAT_STALE_AFTER = timedelta(seconds=120)
 

@@ -10,6 +10,7 @@ from crm import api, notification_api, notification_views, search, views
 from sales import api as sales_api
 from sales import campaign_api, order_api, task_api
 from sales.scoring import api as scoring_api
+from support import api as support_api
 
 
 class Router(DefaultRouter):
@@ -30,7 +31,7 @@ router.register("stages", sales_api.StageViewSet, basename="stage")
 router.register("deals", sales_api.DealViewSet, basename="deal")
 router.register("products", sales_api.ProductViewSet, basename="product")
 for prefix, viewset, basename in [*order_api.ROUTES, *task_api.ROUTES, *campaign_api.ROUTES, *notification_api.ROUTES,
-                                  *scoring_api.ROUTES]:
+                                  *scoring_api.ROUTES, *support_api.ROUTES]:
     router.register(prefix, viewset, basename=basename)
 router.register("imports", import_api.ImportViewSet, basename="import")
 router.register("search", search.SearchViewSet, basename="search")

@@ -65,3 +65,30 @@ _seq = iter(range(1, 10**9))
 
 def _counter() -> int:
     return next(_seq)
+
+
+def make_queue(team, **fields):
+    """A support queue of `team` (manual assignment unless told)."""
+    from support.models import Queue
+
+    fields.setdefault("name", f"Queue {_counter()}")
+    return Queue.objects.create(team=team, **fields)
+
+
+def make_sla_policy(priority="normal", first_response_minutes=60, resolution_minutes=480, **fields):
+    from support.models import SlaPolicy
+
+    fields.setdefault("name", f"{priority} {_counter()}")
+    return SlaPolicy.objects.create(priority=priority, first_response_minutes=first_response_minutes,
+                                    resolution_minutes=resolution_minutes, **fields)
+
+
+def make_ticket(queue, contact=None, **fields):
+    """A ticket through the service; a customer is created by e-mail when no contact is given."""
+    from support import services
+
+    fields.setdefault("subject", "Parcel not delivered")
+    fields.setdefault("body", "My order has not arrived.")
+    if contact is None:
+        fields.setdefault("email", f"customer{_counter()}@example.com")
+    return services.open_ticket(queue=queue, contact=contact, **fields)
