@@ -17,6 +17,8 @@ NAV = [
     (_("Tasks"), "sales:tasks", {Role.ADMIN, Role.MANAGER, Role.SALES_REP}),
     (_("Campaigns"), "sales:campaigns", {Role.ADMIN, Role.MANAGER, Role.SALES_REP}),
     (_("Tickets"), "support:index", {Role.ADMIN, Role.MANAGER, Role.SUPPORT_AGENT}),
+    (_("Support queues"), "support:queues_overview", {Role.ADMIN, Role.MANAGER}),
+    (_("Canned replies"), "support:canned_replies", {Role.ADMIN, Role.MANAGER, Role.SUPPORT_AGENT}),
     (_("Dashboards"), "analytics:index", {Role.ADMIN, Role.MANAGER}),
     (_("Saved views"), "saved_views", None),
 ]
@@ -27,6 +29,9 @@ ADMIN_NAV = [
     (_("Audit log"), "admin_audit"),
     (_("Pipelines"), "sales:admin_pipelines"),
     (_("Lead scoring"), "sales:scoring"),
+    (_("Support desk"), "support:admin_settings"),
+    (_("Queues"), "support:admin_queues"),
+    (_("SLA policies"), "support:admin_sla"),
 ]
 
 
@@ -53,6 +58,10 @@ def shell(request):
             nav.append({"label": label, "url": url, "active": False})
     admin_nav = []
     if user.role == Role.ADMIN:
-        admin_nav = [{"label": label, "url": reverse(n), "active": False} for label, n in ADMIN_NAV]
+        for label, name in ADMIN_NAV:
+            try:
+                admin_nav.append({"label": label, "url": reverse(name), "active": False})
+            except NoReverseMatch:
+                continue
     return {"nav": _mark_active(nav, path), "admin_nav": _mark_active(admin_nav, path), "org": user.org(),
             "LANGUAGES": settings.LANGUAGES}

@@ -99,9 +99,15 @@ class User(AbstractBaseUser, PermissionsMixin):
     def managed_team_ids(self) -> frozenset[int]:
         """Ids of the teams this user manages; read once per request (the user object lives that long)."""
         if "_managed_team_ids" not in self.__dict__:
-            ids = frozenset(self.managed_teams.values_list("id", flat=True)) if self.pk else frozenset()
-            self.__dict__["_managed_team_ids"] = ids
+            rows = list(self.managed_teams.values_list("id", "kind")) if self.pk else []
+            self.__dict__["_managed_team_ids"] = frozenset(pk for pk, _kind in rows)
+            self.__dict__["_managed_support_team_ids"] = frozenset(pk for pk, kind in rows if kind == TeamKind.SUPPORT)
         return self.__dict__["_managed_team_ids"]
+
+    def managed_support_team_ids(self) -> frozenset[int]:
+        """The support teams among `managed_team_ids` (read by the same query)."""
+        self.managed_team_ids()
+        return self.__dict__["_managed_support_team_ids"]
 
     def org(self) -> "OrgSettings":
         if "_org" not in self.__dict__:

@@ -297,6 +297,11 @@ SPECTACULAR_SETTINGS = {
         "InvoiceStatusEnum": "sales.models.orders.InvoiceStatus",
         "CampaignMemberStatusEnum": "sales.models.campaigns.MemberStatus",
         "ScoreRunStatusEnum": "sales.models.scoring.RunStatus",
+        "TicketStatusEnum": "support.models.TicketStatus",
+        "TicketPriorityEnum": "support.models.TicketPriority",
+        "TicketChannelEnum": "support.models.TicketChannel",
+        "TicketTypeEnum": "support.models.TicketType",
+        "TicketMessageKindEnum": "support.models.MessageKind",
     },
 }
 
@@ -353,3 +358,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_PUBLISH_RETRY = False  # the outbox retries; a request must not hang on a dead broker
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / ".local" / "celerybeat-schedule")
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# Support desk: the inbound mail webhook's bearer secret (empty: the endpoint is off) and the From of customer mail
+# (its domain names our Message-IDs, so replies thread back into their tickets).
+SUPPORT_INBOUND_SECRET = env.str("SUPPORT_INBOUND_SECRET", default="")
+SUPPORT_FROM_EMAIL = env.str("SUPPORT_FROM_EMAIL", default=DEFAULT_FROM_EMAIL)

@@ -7,6 +7,7 @@ class SupportConfig(AppConfig):
     verbose_name = _("Support")
 
     def ready(self):
-        from support import visibility
+        from support import scoring, visibility
 
         visibility.register()
+        scoring.register()

@@ -13,10 +13,11 @@ from datetime import time
 
 import pghistory
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Lower
+from django.db.models.functions import Lower, Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -367,6 +368,8 @@ class Ticket(models.Model):
             models.Index(fields=["resolution_risk_at"], name="support_ticket_res_watch",
                          condition=_OPEN & Q(sla_running_since__isnull=False)),
             models.Index(fields=["solved_at"], name="support_ticket_solved", condition=Q(status="solved")),
+            # Subject search: `subject__icontains` is `UPPER(subject) LIKE UPPER(…)` on PostgreSQL.
+            GinIndex(OpClass(Upper("subject"), name="gin_trgm_ops"), name="support_ticket_subject_trgm"),
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(merged_into=models.F("id")), name="support_ticket_not_merged_into_self"),

@@ -177,7 +177,8 @@ def _check_links(*, contact: Contact, order=None, deal=None) -> dict:
     errors = {}
     if order is not None and order.contact_id != contact.pk:
         errors["order"] = _("The order belongs to another customer.")
-    if deal is not None and deal.contact_id not in (None, contact.pk):
+    if deal is not None and deal.primary_contact_id != contact.pk and not deal.contact_links.filter(
+            contact_id=contact.pk).exists():
         errors["deal"] = _("The deal belongs to another customer.")
     return errors
 
@@ -256,19 +257,20 @@ def open_ticket(
 
 @transaction.atomic
 def add_reply(*, ticket: Ticket, by: User, body: str, internal: bool = False, attachments=(),
-              status: str | None = None, now=None) -> TicketMessage:
+              status: str | None = None, notify_customer: bool = True, now=None) -> TicketMessage:
     """An agent's public reply (e-mailed to the customer; the first one stops the first-response clock) or
     internal note (never leaves the desk). `status` changes the ticket in the same step ("reply and set
-    waiting for the customer")."""
+    waiting for the customer"). `notify_customer=False` records a reply without e-mailing it (demo data, a reply
+    already given by phone)."""
     _require_work(by, ticket)
     now = now or timezone.now()
     if not (body or "").strip() and not attachments:
         raise ValidationError({"body": _("Write a message.")})
     if status is not None and status not in TicketStatus.values:
         raise ValidationError({"status": _("Choose one of the offered values.")})
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
     if ticket.status == TicketStatus.CLOSED:
         raise ValidationError({"body": _("This ticket is closed; open a new ticket for the customer instead.")})
-    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
     html, text = _message_html(body=body, markdown=True)
     kind = MessageKind.NOTE if internal else MessageKind.REPLY
     message = _add_message(ticket=ticket, kind=kind, author=by, channel=TicketChannel.EMAIL, html=html, text=text,
@@ -288,10 +290,10 @@ def add_reply(*, ticket: Ticket, by: User, body: str, internal: bool = False, at
     ticket.save(update_fields=sorted(set(fields)))
     label = _("Internal note on ticket #%(number)s") if internal else _("Reply on ticket #%(number)s")
     _timeline(ticket, by=by, direction="" if internal else "out", subject=label % {"number": ticket.number}, body=text)
-    if not internal:
+    if not internal and notify_customer:
         _enqueue("send_ticket_reply", message_id=message.pk)
     if status is not None and status != ticket.status:
-        change_status(ticket=ticket, by=by, status=status, now=now)
+        change_status(ticket=ticket, by=by, status=status, notify_customer=notify_customer, now=now)
     return message
 
 
@@ -334,7 +336,7 @@ def add_customer_message(*, ticket: Ticket, body: str = "", body_html: str | Non
 
 
 @transaction.atomic
-def change_status(*, ticket: Ticket, by: User | None, status: str, now=None) -> Ticket:
+def change_status(*, ticket: Ticket, by: User | None, status: str, notify_customer: bool = True, now=None) -> Ticket:
     """Move a ticket to `status`: the SLA clock pauses while waiting for the customer or on hold and stops when
     solved; solving sends the customer the CSAT link; a solved ticket may open again; closed is final."""
     _require_work(by, ticket)
@@ -366,7 +368,7 @@ def change_status(*, ticket: Ticket, by: User | None, status: str, now=None) -> 
     ticket.save(update_fields=sorted(set(fields)))
     _timeline(ticket, by=by, body="", subject=_("Ticket #%(number)s: %(from)s → %(to)s") % {
         "number": ticket.number, "from": TicketStatus(previous).label, "to": TicketStatus(status).label})
-    if status == TicketStatus.SOLVED and not CsatResponse.objects.filter(ticket=ticket).exists():
+    if status == TicketStatus.SOLVED and notify_customer and not CsatResponse.objects.filter(ticket=ticket).exists():
         _enqueue("send_csat_request", ticket_id=ticket.pk)
     return ticket
 
@@ -559,7 +561,7 @@ def save_canned_reply(*, by: User, title: str, body: str, shared: bool = False,
         errors["title"] = _("Give the reply a title.")
     if not (body or "").strip():
         errors["body"] = _("Write the reply's text.")
-    if shared and by.team_id is None:
+    if shared and by.team_id is None and (reply is None or reply.team_id is None):
         errors["shared"] = _("You are in no team to share it with.")
     if errors:
         raise ValidationError(errors)

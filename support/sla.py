@@ -5,17 +5,29 @@ zone, skipping holidays) while the ticket is neither waiting for the customer no
 `sla_elapsed_seconds` (time spent before the current run) and `sla_running_since` (None while paused), so a due
 time is always "the business instant at which the remaining target is used up", recomputed only when the
 clock starts, pauses, resumes or changes target; the watcher then needs no arithmetic, just `due <= now`.
+Reaching 100 % of a target is a breach; 80 % puts the ticket at risk. A clock stopped past its due time records
+its breach itself (`SlaEvent`), in case the watcher, which looks once a minute, has not seen it yet.
 """
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db.models import Case, IntegerField, Q, Value, When
 from django.utils import timezone
 
-from support.models import Holiday, SlaPolicy, SlaState, SupportSettings, Ticket, TicketStatus
+from support.models import (
+    Holiday,
+    SlaClock,
+    SlaEvent,
+    SlaEventKind,
+    SlaPolicy,
+    SlaState,
+    SupportSettings,
+    Ticket,
+    TicketStatus,
+)
 
 #: The share of a target after which a ticket is "at risk".
 RISK_SHARE = 0.8
@@ -46,15 +58,20 @@ class Calendar:
         return day.weekday() in self.working_days and day not in self.holidays
 
     def windows(self, start: datetime) -> Iterator[tuple[datetime, datetime]]:
-        """Working intervals (aware datetimes) from `start` on, the first one clipped to begin at `start`."""
+        """Working intervals from `start` on, the first one clipped to begin at `start`.
+
+        The day's hours are wall-clock times in the calendar's zone, but the intervals are returned in UTC:
+        arithmetic on two datetimes sharing one ZoneInfo is wall-clock arithmetic in Python, which is wrong by an
+        hour on a day whose working hours span a daylight-saving change.
+        """
         if not self.working_days:
             return
-        local = start.astimezone(self.tz)
-        day = local.date()
+        start = start.astimezone(UTC)
+        day = start.astimezone(self.tz).date()
         for _i in range(_HORIZON_DAYS):
             if self.is_working_day(day):
-                opens = datetime.combine(day, self.starts, self.tz)
-                closes = datetime.combine(day, self.ends, self.tz)
+                opens = datetime.combine(day, self.starts, self.tz).astimezone(UTC)
+                closes = datetime.combine(day, self.ends, self.tz).astimezone(UTC)
                 if closes > start:
                     yield max(opens, start), closes
             day += timedelta(days=1)
@@ -131,14 +148,20 @@ def refresh(ticket: Ticket, *, now: datetime | None = None, calendar: Calendar |
     responded = ticket.first_responded_at is not None
     if ticket.sla_running_since is not None:
         since, spent = ticket.sla_running_since, ticket.sla_elapsed_seconds
+
+        def due(target: float) -> datetime:
+            # A share already used up before this run was due when the run began (not at the next opening hour).
+            return since if spent >= target else calendar.add(since, target - spent)
+
         if not responded:
-            ticket.first_response_due = calendar.add(since, fr_target - spent)
-            ticket.first_response_risk_at = calendar.add(since, RISK_SHARE * fr_target - spent)
-        ticket.resolution_due = calendar.add(since, res_target - spent)
-        ticket.resolution_risk_at = calendar.add(since, RISK_SHARE * res_target - spent)
+            ticket.first_response_due = due(fr_target)
+            ticket.first_response_risk_at = due(RISK_SHARE * fr_target)
+        ticket.resolution_due = due(res_target)
+        ticket.resolution_risk_at = due(RISK_SHARE * res_target)
         ticket.sla_due_at = ticket.resolution_due if responded else ticket.first_response_due
-    breached = elapsed >= res_target or (
-        fr_target <= elapsed and (not responded or breached_first_response(ticket, calendar)))
+    # Reaching 100 % of a target is a breach (the watcher fires at `due <= now`), answered or not.
+    first_breached = breached_first_response(ticket, calendar) if responded else elapsed >= fr_target
+    breached = elapsed >= res_target or first_breached
     if breached:
         ticket.sla_state = SlaState.BREACHED
     elif ticket.status in (TicketStatus.SOLVED, TicketStatus.CLOSED):
@@ -156,7 +179,7 @@ def breached_first_response(ticket: Ticket, calendar: Calendar) -> bool:
     policy = ticket.sla_policy
     if policy is None or ticket.first_responded_at is None:
         return False
-    return (ticket.first_response_seconds or 0) > policy.first_response_minutes * 60
+    return (ticket.first_response_seconds or 0) >= policy.first_response_minutes * 60
 
 
 def start(ticket: Ticket, *, now: datetime | None = None, calendar: Calendar | None = None) -> None:
@@ -168,10 +191,31 @@ def start(ticket: Ticket, *, now: datetime | None = None, calendar: Calendar | N
     refresh(ticket, now=now, calendar=calendar)
 
 
+def _record_unseen_breaches(ticket: Ticket, now: datetime, *, clocks: tuple[str, ...]) -> None:
+    """Record the breach of a clock stopping past its due time that the watcher has not seen yet (it looks once a
+    minute, and may have been down), so SLA analytics count it. No alarm: the moment to act has passed.
+
+    Called before the stop clears the due times; a breach already recorded is left as it is (the constraint).
+    """
+    if ticket.pk is None or ticket.sla_running_since is None or ticket.sla_policy_id is None:
+        return
+    dues = {SlaClock.FIRST_RESPONSE: ticket.first_response_due if ticket.first_responded_at is None else None,
+            SlaClock.RESOLUTION: ticket.resolution_due}
+    missed = [
+        SlaEvent(ticket_id=ticket.pk, clock=clock, kind=SlaEventKind.BREACHED, due_at=dues[clock],
+                 occurred_at=dues[clock], team_id=ticket.team_id, assignee_id=ticket.assignee_id,
+                 priority=ticket.priority)
+        for clock in clocks if dues[clock] is not None and dues[clock] <= now
+    ]
+    if missed:
+        SlaEvent.objects.bulk_create(missed, ignore_conflicts=True)
+
+
 def pause(ticket: Ticket, *, now: datetime | None = None, calendar: Calendar | None = None) -> None:
     """Stop the clock (waiting for the customer, on hold, solved), keeping the time spent."""
     now = now or timezone.now()
     calendar = calendar or Calendar.load()
+    _record_unseen_breaches(ticket, now, clocks=(SlaClock.FIRST_RESPONSE, SlaClock.RESOLUTION))
     if ticket.sla_running_since is not None:
         ticket.sla_elapsed_seconds = elapsed_at(ticket, now, calendar)
         ticket.sla_running_since = None
@@ -199,6 +243,7 @@ def record_first_response(ticket: Ticket, *, now: datetime | None = None, calend
     now = now or timezone.now()
     calendar = calendar or Calendar.load()
     if ticket.first_responded_at is None:
+        _record_unseen_breaches(ticket, now, clocks=(SlaClock.FIRST_RESPONSE,))
         ticket.first_responded_at = now
         ticket.first_response_seconds = elapsed_at(ticket, now, calendar)
     refresh(ticket, now=now, calendar=calendar)
@@ -208,3 +253,28 @@ def reapply_policy(ticket: Ticket, *, now: datetime | None = None, calendar: Cal
     """After a priority, queue or type change: the new policy's targets, the time already spent kept."""
     ticket.sla_policy = policy_for(priority=ticket.priority, queue_id=ticket.queue_id, ticket_type=ticket.type)
     refresh(ticket, now=now, calendar=calendar)
+
+
+def retime_open_tickets(*, now: datetime | None = None, chunk: int = 500) -> int:
+    """Re-time every open ticket under the current policies and calendar (after an admin changed them), keeping
+    the business time each clock has already spent. Chunks of rows locked with SKIP LOCKED, so a ticket being
+    worked at that moment is left for its own next clock change; returns how many were re-timed."""
+    from django.db import transaction
+
+    now = now or timezone.now()
+    calendar = Calendar.load()
+    done, last_id = 0, 0
+    while True:
+        with transaction.atomic():
+            tickets = list(Ticket.objects.open().select_for_update(skip_locked=True, of=("self",))
+                           .filter(pk__gt=last_id).select_related("sla_policy").order_by("pk")[:chunk])
+            if not tickets:
+                return done
+            for ticket in tickets:
+                if ticket.sla_running_since is not None:  # bank the time spent so far in the old calendar
+                    ticket.sla_elapsed_seconds = elapsed_at(ticket, now, calendar)
+                    ticket.sla_running_since = now
+                reapply_policy(ticket, now=now, calendar=calendar)
+            Ticket.objects.bulk_update(tickets, CLOCK_FIELDS)
+            done += len(tickets)
+            last_id = tickets[-1].pk

@@ -77,3 +77,11 @@ def process_pending_inbound() -> int:
     from support.inbound import process_pending
 
     return process_pending()
+
+
+@shared_task(soft_time_limit=240, **_RETRY)
+def retime_sla_clocks() -> int:
+    """After an admin changed SLA targets, working hours or holidays: re-time the open tickets' clocks."""
+    from support.sla import retime_open_tickets
+
+    return retime_open_tickets()

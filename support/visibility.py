@@ -7,7 +7,7 @@ includes them without knowing about tickets.
 
 from django.db.models import Q
 
-from crm.models import Role, TeamKind
+from crm.models import Role
 from crm.visibility import widen
 
 
@@ -15,14 +15,7 @@ def _serves_tickets(user) -> bool:
     """Support agents, and managers of a support team (a sales manager's lists keep their plain team filter)."""
     if user.role == Role.SUPPORT_AGENT:
         return True
-    if user.role != Role.MANAGER or not user.managed_team_ids():
-        return False
-    if "_manages_support" not in user.__dict__:
-        from crm.models import Team
-
-        user.__dict__["_manages_support"] = Team.objects.filter(
-            pk__in=user.managed_team_ids(), kind=TeamKind.SUPPORT).exists()
-    return user.__dict__["_manages_support"]
+    return user.role == Role.MANAGER and bool(user.managed_support_team_ids())
 
 
 def _served(user):
@@ -50,8 +43,13 @@ def linked_orders(user) -> Q | None:
 def linked_deals(user) -> Q | None:
     if not _serves_tickets(user):
         return None
+    from sales.models import DealContact
+
     served = _served(user)
-    return Q(contact_id__in=served.values("contact_id")) | Q(pk__in=served.filter(deal__isnull=False).values("deal_id"))
+    customers = served.values("contact_id")
+    return (Q(primary_contact_id__in=customers)
+            | Q(pk__in=DealContact.objects.filter(contact_id__in=customers).values("deal_id"))
+            | Q(pk__in=served.filter(deal__isnull=False).values("deal_id")))
 
 
 def register() -> None:

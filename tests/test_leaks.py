@@ -19,11 +19,12 @@ from crm import services as crm_services
 from sales import campaigns, invoices, orders, task_services
 from sales import services as sales_services
 from sales.models import CampaignMember
-from tests.factories import make_company, make_contact
+from support import services as support_services
+from tests.factories import make_company, make_contact, make_queue, make_ticket
 
 #: Route names that take an id but are not about an owned record (colleagues, teams, org-wide tags).
 NOT_OWNED = {"user-detail", "team-detail", "tag-detail", "pipeline-detail", "pipeline-archive", "stage-detail", "stage-archive",
-             "product-detail", "scoringrule-detail", "scorerun-detail"}
+             "product-detail", "scoringrule-detail", "scorerun-detail", "slapolicy-detail"}
 
 
 def _routes(resolver=None, namespace=""):
@@ -57,7 +58,15 @@ def records(world):
     campaigns.add_members(by=world.rep_a, campaign=campaign, contacts=[contact])
     member = CampaignMember.objects.get(campaign=campaign, contact=contact)
     note = notifications.notify(recipient=world.rep_a, kind="test", title="For rep A only")
-    return {"token": token, "contact": contact, "company": company, "social": profile, "interaction": entry, "import": upload,
+    queue = make_queue(world.support1, name="Leaks desk")
+    ticket = make_ticket(queue, contact=contact, subject="Leaky parcel")
+    reply = support_services.add_reply(ticket=ticket, by=world.agent1, body="See the label",
+                                       attachments=[("label.txt", "text/plain", b"AWB 1234")])
+    ticket = support_services.change_status(ticket=ticket, by=world.agent1, status="solved")
+    csat = support_services.record_csat(ticket=ticket, rating=4)
+    canned = support_services.save_canned_reply(by=world.agent1, title="Hello", body="Hi", shared=True)
+    return {"queue": queue, "ticket": ticket, "attachment": reply.attachments.get(), "csat": csat, "canned": canned,
+            "token": token, "contact": contact, "company": company, "social": profile, "interaction": entry, "import": upload,
             "savedview": view, "trashed": trashed, "deal": deal, "order": order, "invoice": invoice, "task": task,
             "campaign": campaign, "member": member, "notification": note}
 
@@ -66,13 +75,17 @@ def _record_for(name: str, records):
     base = name.split(":")[-1]
     if base == "restore":
         return records["trashed"], {"kind": "contact"}
+    if base == "ticket-attachment":  # /tickets/<pk>/attachments/<attachment_pk>/
+        return records["ticket"], {"attachment_pk": records["attachment"].pk}
     if base == "campaign-member":  # /campaigns/<pk>/members/<member_pk>/
         return records["campaign"], {"member_pk": records["member"].pk}
     for prefix, key in (("api_token", "token"), ("contact_vcard", "contact"), ("contact", "contact"), ("company", "company"),
                         ("deal", "deal"), ("social", "social"), ("socialprofile", "social"), ("interaction", "interaction"),
                         ("import", "import"), ("saved_view", "savedview"), ("savedview", "savedview"),
                         ("order", "order"), ("invoice", "invoice"), ("task", "task"), ("campaign_member", "member"),
-                        ("campaign", "campaign"), ("notification", "notification")):
+                        ("campaign", "campaign"), ("notification", "notification"), ("ticket", "ticket"),
+                        ("queue", "queue"), ("csat", "csat"), ("canned", "canned"),
+                        ("cannedreply", "canned")):
         if base.startswith(prefix):
             return records[key], {}
     return None, {}

@@ -21,6 +21,7 @@ KIND_PARAMS = {
     RuleKind.ORDERS_COUNT: ("days", "min_count", "per_occurrence", "cap"),
     RuleKind.DAYS_SINCE_INTERACTION: ("days",),
     RuleKind.TOTAL_SPEND: ("min_total",),
+    RuleKind.OPEN_COMPLAINTS: ("min_count", "per_occurrence", "cap"),  # registered by the support app
 }
 _PARAM_NAMES = {"interaction_kind": "kind"}  # form input -> params key
 

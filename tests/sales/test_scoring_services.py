@@ -49,10 +49,9 @@ def test_bad_rules_are_refused_field_by_field(world, overrides, field):
     assert not ScoringRule.objects.exists()
 
 
-def test_open_complaints_needs_the_support_desk(world):
-    with pytest.raises(ValidationError) as exc:
-        director_rule(world.admin, kind="open_complaints", params={})
-    assert "kind" in exc.value.message_dict
+def test_open_complaints_is_offered_once_the_support_desk_is_installed(world):
+    rule = director_rule(world.admin, kind="open_complaints", params={"per_occurrence": True, "cap": 30}, points=-15)
+    assert rule.params == {"per_occurrence": True, "cap": 30}
 
 
 def test_changing_a_rule_bumps_its_version_and_the_rulesets(world):

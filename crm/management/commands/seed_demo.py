@@ -58,11 +58,13 @@ USERS = [
         Role.MANAGER,
         DHAKA_SALES,
         "demo-manager-2026",
-        manages=(DHAKA_SALES, CHATTOGRAM_SALES),
+        manages=(DHAKA_SALES, CHATTOGRAM_SALES, CUSTOMER_CARE),
     ),
     DemoUser("rep", "rep@demo.sampark.local", "তানভীর আহমেদ", Role.SALES_REP, DHAKA_SALES, "demo-rep-dhaka-2026"),
     DemoUser("rep2", "rep2@demo.sampark.local", "Farhana Akter", Role.SALES_REP, CHATTOGRAM_SALES, "demo-rep-ctg-2026"),
     DemoUser("agent", "agent@demo.sampark.local", "সুমাইয়া ইসলাম", Role.SUPPORT_AGENT, CUSTOMER_CARE, "demo-agent-2026"),
+    DemoUser("agent2", "agent2@demo.sampark.local", "Arif Hossain", Role.SUPPORT_AGENT, CUSTOMER_CARE,
+             "demo-agent2-2026"),
 ]
 DEMO_EMAILS = [u.email for u in USERS]
 
@@ -118,7 +120,8 @@ class _Log:
             self.stdout.write(message)
 
 
-def seed(*, stdout=None, companies: int | None = None, contacts: int | None = None, deals: int | None = None) -> dict:
+def seed(*, stdout=None, companies: int | None = None, contacts: int | None = None, deals: int | None = None,
+         tickets: int | None = None) -> dict:
     """Create whatever part of the demo organisation is missing; return what was done.
 
     Returns {"created": {kind: count}, "already_seeded": bool, "org": name,
@@ -137,6 +140,7 @@ def seed(*, stdout=None, companies: int | None = None, contacts: int | None = No
         seed_commerce(log, users)
         seed_tasks(log, users)
         seed_scoring(log, users)
+        seed_support(log, users, tickets=N_TICKETS if tickets is None else tickets)
         accounts = _accounts(users)
     return {
         "created": log.created,
@@ -567,6 +571,125 @@ def seed_scoring(log: _Log, users: dict[str, User]) -> None:
     run = engine.recompute_all()  # here, not queued: the demo opens with scores in place
     log.count("scoring rules", ScoringRule.objects.count())
     log.say(f"Lead scoring: {ScoringRule.objects.count()} rules, {run.total} contacts scored")
+
+
+N_TICKETS = 300
+#: (name, assignment mode, inbound address, default)
+QUEUES = [("Orders & delivery", "round_robin", "orders@demo.sampark.local", True),
+          ("Billing & refunds", "least_open", "billing@demo.sampark.local", False),
+          ("Technical help", "manual", "", False)]
+#: (priority, first response, resolution) in business minutes; plus complaints about orders answered faster.
+SLA_TARGETS = [("low", 8 * 60, 5 * 540), ("normal", 4 * 60, 3 * 540), ("high", 60, 540), ("urgent", 30, 240)]
+HOLIDAYS_2026 = [("2026-02-21", "Shaheed Day"), ("2026-03-20", "Eid ul-Fitr"), ("2026-03-21", "Eid ul-Fitr"),
+                 ("2026-03-22", "Eid ul-Fitr"), ("2026-03-26", "Independence Day"), ("2026-04-14", "Pohela Boishakh"),
+                 ("2026-05-01", "May Day"), ("2026-05-27", "Eid ul-Adha"), ("2026-05-28", "Eid ul-Adha"),
+                 ("2026-05-29", "Eid ul-Adha"), ("2026-12-16", "Victory Day")]
+CANNED_REPLIES = [
+    ("Delivery delayed: apology", "Dear {{ contact.first_name }},\n\nSorry that your parcel is late. The courier "
+     "has it and it should reach you within 2 working days. Your ticket number is #{{ ticket.number }}.\n\n"
+     "{{ agent.full_name }}"),
+    ("Refund process", "Dear {{ contact.first_name }},\n\nWe have started your refund. It reaches your bKash or "
+     "card within 5-7 working days.\n\n{{ agent.full_name }}"),
+    ("Ask for the order number", "Dear {{ contact.first_name }},\n\nCould you send us your order number (it starts "
+     "with the shop's name) so we can check it?\n\n{{ agent.full_name }}"),
+]
+#: (type, subject, customer's words)
+TICKET_TEXTS = [
+    ("complaint", "Parcel not delivered", "I ordered a saree ten days ago and it has not arrived yet."),
+    ("complaint", "Wrong size sent", "I received an XL shirt but I ordered M. Please exchange it."),
+    ("inquiry", "Cash on delivery outside Dhaka?", "Do you deliver to Sylhet with cash on delivery?"),
+    ("request", "Change delivery address", "Please deliver my order to my office in Gulshan instead."),
+    ("inquiry", "বিকাশে পেমেন্ট", "আমি কি বিকাশে পেমেন্ট করতে পারি? অর্ডার নম্বর দিচ্ছি।"),
+    ("complaint", "Refund not received", "I returned the item two weeks ago but the refund has not come."),
+    ("incident", "Website checkout error", "The checkout page shows an error after I enter my card."),
+    ("feedback", "Great service!", "The delivery man was very polite. Thank you."),
+    ("request", "Invoice for my company", "Please send a VAT invoice for my last order to our accounts team."),
+    ("inquiry", "ঈদের অফার কবে শেষ?", "ঈদের ডিসকাউন্ট কতদিন থাকবে জানাবেন?"),
+]
+REPLIES = ["Thank you for writing to us. We are checking this with the courier and will update you today.",
+           "Sorry for the trouble. Could you share a photo of the item you received?",
+           "We have arranged the exchange; the courier will collect the parcel tomorrow.",
+           "ধন্যবাদ। আপনার অর্ডারটি আমরা দেখছি, আজকের মধ্যেই জানাচ্ছি।"]
+CSAT_COMMENTS = ["Quick and helpful.", "Solved on the first reply, thanks!", "Took too long.", "",
+                 "খুব ভালো সার্ভিস।", "The agent was polite but the courier was late."]
+
+
+def seed_support(log: _Log, users: dict[str, User], *, tickets: int) -> None:
+    """Support settings and holidays, three queues, SLA policies, canned replies and `tickets` tickets over the last
+    six weeks in every state (with replies, notes, CSAT answers and SLA breaches). Seeded once: skipped when a
+    queue exists. Customers are e-mailed nothing (`notify_customer=False`)."""
+    import random
+    from datetime import date, timedelta
+
+    from django.utils import timezone
+
+    from contacts.models import Contact
+    from support import services, watcher
+    from support.models import Holiday, Queue, SlaPolicy, SupportSettings, Ticket
+
+    if Queue.objects.exists():
+        return
+    rng = random.Random(2040)
+    SupportSettings.load()
+    Holiday.objects.bulk_create([Holiday(date=date.fromisoformat(d), name=n) for d, n in HOLIDAYS_2026])
+    team = Team.objects.get(name__iexact=CUSTOMER_CARE)
+    queues = [Queue.objects.create(name=name, team=team, assignment_mode=mode, email=email, is_default=default)
+              for name, mode, email, default in QUEUES]
+    SlaPolicy.objects.bulk_create([
+        SlaPolicy(name=f"{p.title()} priority", priority=p, first_response_minutes=fr, resolution_minutes=res)
+        for p, fr, res in SLA_TARGETS] + [
+        SlaPolicy(name="Urgent order complaints", priority="urgent", queue=queues[0], ticket_type="complaint",
+                  first_response_minutes=15, resolution_minutes=180)])
+    agents = [users["agent"], users["agent2"]]
+    for i, (title, body) in enumerate(CANNED_REPLIES):
+        services.save_canned_reply(by=agents[0] if i < 2 else users["manager"], title=title, body=body, shared=i < 2)
+    services.save_canned_reply(by=agents[1], title="My signature", body="Regards,\n{{ agent.full_name }}")
+    customers = list(Contact.objects.exclude(email="").order_by("id")[:150])
+    now = timezone.now().replace(second=0, microsecond=0)
+    made = 0
+    for i in range(tickets):
+        age = timedelta(minutes=rng.randint(5, 42 * 24 * 60))
+        opened = now - age
+        ticket_type, subject, words = rng.choice(TICKET_TEXTS)
+        queue = queues[0] if ticket_type in ("complaint", "request") else rng.choice(queues)
+        assignee = None if queue.assignment_mode == "manual" and i % 3 == 0 else rng.choice(agents)
+        kwargs = {"contact": rng.choice(customers)} if customers and i % 10 else {
+            "email": f"customer{i}@example.com", "phone": f"0171{5000000 + i:07d}",
+            "name": rng.choice(["Rina Akter", "Kamal Hossain", "মিতু রায়"])}
+        ticket = services.open_ticket(
+            subject=subject, body=words, type=ticket_type, queue=queue, assignee=assignee, now=opened,
+            priority=rng.choice(["low", "normal", "normal", "normal", "high", "urgent"]),
+            channel=rng.choice(["email", "email", "web_form", "phone", "chat", "social"]), **kwargs)
+        made += 1
+        if assignee is None or age < timedelta(hours=2) and i % 2:
+            continue
+        replied = opened + timedelta(minutes=rng.choice([10, 25, 50, 90, 200, 600, 1500]))
+        if replied >= now:
+            continue
+        if i % 4 == 0:
+            services.add_reply(ticket=ticket, by=assignee, body="Checked the courier's tracking: parcel at hub.",
+                               internal=True, now=replied - timedelta(minutes=5), notify_customer=False)
+        services.add_reply(ticket=ticket, by=assignee, body=rng.choice(REPLIES), now=replied, notify_customer=False)
+        later = replied + timedelta(hours=rng.choice([1, 4, 20, 50, 120]))
+        if later >= now:
+            if i % 5 == 0:
+                services.change_status(ticket=ticket, by=assignee, status="pending_customer", now=replied,
+                                       notify_customer=False)
+            elif i % 7 == 0:
+                services.change_status(ticket=ticket, by=assignee, status="on_hold", now=replied,
+                                       notify_customer=False)
+            continue
+        ticket = services.change_status(ticket=ticket, by=assignee, status="solved", now=later, notify_customer=False)
+        if i % 3:
+            services.record_csat(ticket=ticket, rating=rng.choice([5, 5, 4, 4, 4, 3, 2, 1]),
+                                 comment=rng.choice(CSAT_COMMENTS), now=later + timedelta(hours=3))
+        if later + timedelta(days=7) < now:
+            services.change_status(ticket=ticket, by=None, status="closed", now=later + timedelta(days=7),
+                                   notify_customer=False)
+    watcher.watch(now=now)
+    log.count("tickets", made)
+    log.say(f"Support: {len(queues)} queues, {SlaPolicy.objects.count()} SLA policies, {made} tickets "
+            f"({Ticket.objects.open().count()} open)")
 
 
 def _accounts(users: dict[str, User]) -> list[dict]:
