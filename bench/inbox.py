@@ -111,13 +111,14 @@ def ensure_tickets(*, tickets: int, mine: int, agents, queues) -> None:
 def measure(label, user, url, repeat):
     from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
 
     client = Client(HTTP_HOST="localhost")
     client.force_login(user)
     response = client.get(url)
     assert response.status_code == 200, (url, response.status_code)
-    with CaptureQueriesContext(connection) as queries:
+    queries = []
+    with connection.execute_wrapper(lambda execute, sql, params, many, context: (queries.append(sql),
+                                                                                  execute(sql, params, many, context))[1]):
         client.get(url)
     timings = []
     for _ in range(repeat):

@@ -136,7 +136,7 @@ def ticket_for(*, user: User, pk: int) -> Ticket:
     """A visible ticket with what its page shows (raises Ticket.DoesNotExist: the view answers 404)."""
     return (Ticket.objects.visible_to(user)
             .select_related("contact", "company", "queue", "team", "assignee", "order", "deal", "sla_policy",
-                            "merged_into")
+                            "merged_into", "csat")
             .prefetch_related("tags")
             .get(pk=pk))
 

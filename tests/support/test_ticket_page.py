@@ -235,3 +235,10 @@ def test_moving_to_another_teams_queue_with_the_whole_form_drops_the_assignee(cl
     assert response.status_code == 204 and response["HX-Redirect"] == reverse("support:index")  # no longer theirs
     ticket.refresh_from_db()
     assert (ticket.queue, ticket.team, ticket.assignee) == (desk.queue2, desk.support2, None)
+
+
+def test_the_ticket_page_shows_the_customers_rating(client_for, desk, ticket):
+    ticket = services.change_status(ticket=ticket, by=desk.agent1, status=TicketStatus.SOLVED)
+    services.record_csat(ticket=ticket, rating=2, comment="Courier was late")
+    page = client_for(desk.support_manager).get(url("support:ticket", ticket)).content.decode()
+    assert "Customer rating: 2 of 5" in page and "Courier was late" in page
