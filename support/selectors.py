@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Case, Count, IntegerField, Prefetch, Q, Value, When
+from django.db.models import Avg, Case, Count, IntegerField, Prefetch, Q, Value, When
 from django.utils import timezone
 
 from contacts.models import Contact
@@ -15,6 +15,7 @@ from crm.models import Role, User
 from support.models import (
     OPEN_STATUSES,
     Attachment,
+    CsatResponse,
     Queue,
     SlaState,
     Ticket,
@@ -239,6 +240,12 @@ class AgentLoad:
     at_risk: int = 0
     breached: int = 0
     solved_this_week: int = 0
+    csat_average: float | None = None  # the customers' mean rating over CSAT_DAYS
+    csat_count: int = 0
+
+
+#: How far back the managers' view averages the customers' ratings.
+CSAT_DAYS = 30
 
 
 def week_start(now: datetime) -> datetime:
@@ -280,14 +287,20 @@ def queue_overview(*, user: User, now: datetime | None = None) -> dict:
             solved=Count("id", filter=Q(solved_at__gte=since)),
         ).order_by()
     }
+    answers = CsatResponse.objects.filter(created_at__gte=now - timedelta(days=CSAT_DAYS), assignee__isnull=False)
+    if teams is not None:
+        answers = answers.filter(team_id__in=team_ids)
+    per_agent_csat = {row["assignee_id"]: row for row in answers.values("assignee_id").annotate(
+        average=Avg("rating"), count=Count("id")).order_by()}
     # The teams' active agents and managers (admins: every active agent), and anyone else holding their tickets.
     members = Q(is_active=True, role=Role.SUPPORT_AGENT) if teams is None else Q(
         team_id__in=team_ids, is_active=True, role__in=[Role.SUPPORT_AGENT, Role.MANAGER])
     people = User.objects.filter(members | Q(pk__in=list(per_agent))).select_related("team").order_by("full_name", "id")
     loads = []
     for person in people:
-        row = per_agent.get(person.pk, {})
+        row, csat = per_agent.get(person.pk, {}), per_agent_csat.get(person.pk, {})
         loads.append(AgentLoad(agent=person, open=row.get("open", 0), at_risk=row.get("at_risk", 0),
-                               breached=row.get("breached", 0), solved_this_week=row.get("solved", 0)))
-    return {"queues": queues, "agents": loads, "week_start": since}
+                               breached=row.get("breached", 0), solved_this_week=row.get("solved", 0),
+                               csat_average=csat.get("average"), csat_count=csat.get("count", 0)))
+    return {"queues": queues, "agents": loads, "week_start": since, "csat_days": CSAT_DAYS}
 

@@ -94,6 +94,17 @@ def test_the_overview_counts_each_queue_and_each_agents_load(client_for, desk):
     assert b.pk
 
 
+def test_the_overview_averages_each_agents_ratings_of_the_last_30_days(desk):
+    now = timezone.now()
+    for rating, days_ago in ((5, 1), (2, 3), (1, 40)):
+        ticket = make_ticket(desk.queue1, contact=desk.customer, assignee=desk.agent1)
+        ticket = services.change_status(ticket=ticket, by=desk.agent1, status=TicketStatus.SOLVED)
+        services.record_csat(ticket=ticket, rating=rating, now=now - timedelta(days=days_ago))
+    loads = {load.agent: load for load in selectors.queue_overview(user=desk.support_manager, now=now)["agents"]}
+    assert (loads[desk.agent1].csat_average, loads[desk.agent1].csat_count) == (3.5, 2)  # the 40-day-old 1 is out
+    assert loads[desk.agent1b].csat_count == 0
+
+
 def test_solved_before_this_week_is_not_counted(desk):
     dhaka = ZoneInfo("Asia/Dhaka")
     monday = datetime(2026, 11, 23, 12, 0, tzinfo=dhaka)
@@ -119,12 +130,12 @@ def test_the_overview_runs_the_same_queries_for_more_agents_and_tickets(client_f
     url = reverse("support:queues_overview")
     make_ticket(desk.queue1, contact=desk.customer, assignee=desk.agent1)
     client.get(url)  # the session settles on the first request
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):  # + the customers' ratings per agent
         assert "delivery" in client.get(url).content.decode()
     for i in range(4):
         agent = UserFactory(role=Role.SUPPORT_AGENT, team=desk.world.support1, email=f"more{i}@example.com")
         make_ticket(desk.queue1, contact=desk.customer, assignee=agent)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         assert client.get(url).status_code == 200
 
 
