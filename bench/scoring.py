@@ -63,7 +63,7 @@ def contact_counts() -> tuple[int, int]:
 # --- 1. Full recompute -----------------------------------------------------------------------------
 
 
-def full_recompute(passes: int, chunk: int, *, nightly: int = 0) -> list[dict]:
+def full_recompute(passes: int, chunk: int, *, nightly: int = 0, parallel: int | None = None) -> list[dict]:
     """`passes` runs now, then `nightly` runs each a day later than the last (decay moves, scores change)."""
     from django.db import connection
     from django.utils import timezone
@@ -81,7 +81,7 @@ def full_recompute(passes: int, chunk: int, *, nightly: int = 0) -> list[dict]:
                  else "again")
         before = maxrss_mb()
         started = time.perf_counter()
-        run = engine.recompute_all(chunk_size=chunk, now=now)
+        run = engine.recompute_all(chunk_size=chunk, now=now, parallel=parallel)
         wall = time.perf_counter() - started
         after = maxrss_mb()
         with connection.cursor() as cursor:
@@ -411,6 +411,8 @@ def main():
     parser.add_argument("--nightly", type=int, default=0,
                         help="then this many passes each a day later (as the nightly run sees the decay)")
     parser.add_argument("--chunk", type=int, help="contacts per chunk (default engine.FULL_CHUNK)")
+    parser.add_argument("--parallel", type=int, help="chunks at once (default engine.PARALLEL, SCORING_PARALLEL; "
+                                                     "the worker gets it through SCORING_PARALLEL)")
     parser.add_argument("--rescore", type=int, default=50, help="contacts for the one-contact rescore")
     parser.add_argument("--naive", type=int, default=10_000, help="contacts of the naive loop's sample (0: skip)")
     parser.add_argument("--no-worker", action="store_true", help="skip the run through a Celery worker")
@@ -427,7 +429,9 @@ def main():
           f"load average {os.getloadavg()[0]:.2f}")
     rows = []
     print("1. full recompute (engine.recompute_all)")
-    passes = full_recompute(args.passes, chunk, nightly=args.nightly)
+    if args.parallel:
+        os.environ["SCORING_PARALLEL"] = str(args.parallel)  # for the worker's run below
+    passes = full_recompute(args.passes, chunk, nightly=args.nightly, parallel=args.parallel)
     for p in passes:
         rows.append((f"recompute_all, {p['state']}", p["wall"],
                      f"{p['changed']:,} rewritten; ru_maxrss {p['rss_before']:.0f} -> {p['rss_after']:.0f} MB"))

@@ -161,7 +161,7 @@ RULES = [
     ("Large company", "field_in", 15, {"field": "company.size_band", "values": ["201_1000", "1000_plus"]}),
     ("Software company", "field_equals", 10, {"field": "company.industry", "value": "Software"}),
     ("Email consent", "field_is_set", 5, {"field": "email_opt_in"}),
-    ("Job title known", "field_is_set", 3, {"field": "job_title"}),
+    ("Open complaints", "open_complaints", -15, {"per_occurrence": True, "cap": 30}),  # the support app's kind
     ("Referred", "field_equals", 10, {"field": "source", "value": "referral"}),
     ("VIP tag", "tag_present", 20, {"tag": "VIP"}),
     ("Engaged this month", "interaction_count", 10, {"days": 30, "min_count": 5}),

@@ -361,4 +361,6 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 # Support desk: the inbound mail webhook's bearer secret (empty: the endpoint is off) and the From of customer mail
 # (its domain names our Message-IDs, so replies thread back into their tickets).
 SUPPORT_INBOUND_SECRET = env.str("SUPPORT_INBOUND_SECRET", default="")
+# Lead scoring: how many chunks a full recompute scores at once (each on its own database connection).
+SCORING_PARALLEL = env.int("SCORING_PARALLEL", default=2)
 SUPPORT_FROM_EMAIL = env.str("SUPPORT_FROM_EMAIL", default=DEFAULT_FROM_EMAIL)

@@ -16,9 +16,11 @@ aside (returning None) while a full run holds it.
 """
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings as django_settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -27,6 +29,8 @@ from sales.scoring.rules import FIT_CONDITIONS, KINDS, Chunk, Context
 
 LOCK_KEY = 73_100_501  # pg_advisory_lock key of lead scoring
 FULL_CHUNK = 50_000
+#: Chunks a full run scores at once (one database connection each): PostgreSQL then uses that many cores.
+PARALLEL = getattr(django_settings, "SCORING_PARALLEL", 2)
 DIRTY_BATCH = 5_000
 
 _CONTRIB = ("CREATE TEMP TABLE IF NOT EXISTS scoring_contrib "
@@ -162,11 +166,42 @@ def _bounds() -> tuple[int, int] | None:
     return None if lo is None else (lo, hi)
 
 
+def _score_one(chunk: Chunk, s: Setup) -> Chunk:
+    """One chunk in its own transaction, on this thread's connection (closed after: the pool's threads end)."""
+    try:
+        with transaction.atomic():
+            score_chunk(chunk, s)
+        return chunk
+    finally:
+        connection.close()
+
+
+def _score_chunks(chunks: list[Chunk], s: Setup, workers: int):
+    """Score the chunks, `workers` at a time on as many connections; yields each chunk when committed."""
+    if workers == 1:
+        for chunk in chunks:
+            with transaction.atomic():
+                score_chunk(chunk, s)
+            yield chunk
+        return
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="scoring") as pool:
+        futures = [pool.submit(_score_one, chunk, s) for chunk in chunks]
+        try:
+            for future in as_completed(futures):
+                yield future.result()
+        finally:
+            for future in futures:
+                future.cancel()
+
+
 def recompute_all(*, run: ScoreRun | None = None, chunk_size: int = FULL_CHUNK, now=None,
-                  progress: Callable[[int, int], None] | None = None) -> ScoreRun:
+                  progress: Callable[[int, int], None] | None = None, parallel: int | None = None) -> ScoreRun:
     """Recompute every contact's score, chunk by chunk (each chunk its own transaction); idempotent.
 
-    Waits for a full run already in progress (the advisory lock), then runs its own.
+    Waits for a full run already in progress (the advisory lock), then runs its own. Chunks are disjoint, so
+    `parallel` of them (default `PARALLEL`, the settings' SCORING_PARALLEL) run at once on their own database
+    connections; inside a caller's transaction (tests) they run one by one on its connection, since other
+    connections could not see its uncommitted rows.
     """
     run = run or ScoreRun.objects.create(reason="manual")
     with connection.cursor() as cursor:
@@ -181,12 +216,11 @@ def recompute_all(*, run: ScoreRun | None = None, chunk_size: int = FULL_CHUNK, 
         run.status, run.started_at, run.version = RunStatus.RUNNING, timezone.now(), s.version
         run.total, run.done = max(hi - lo + 1, 0), 0
         run.save(update_fields=["status", "started_at", "version", "total", "done"])
-        for start in range(lo, hi + 1, chunk_size):
-            end = min(start + chunk_size, hi + 1)
-            with transaction.atomic():
-                score_chunk(Chunk(lo=start, hi=end), s)
-                run.done = end - lo
-                ScoreRun.objects.filter(pk=run.pk).update(done=run.done)
+        chunks = [Chunk(lo=start, hi=min(start + chunk_size, hi + 1)) for start in range(lo, hi + 1, chunk_size)]
+        workers = 1 if connection.in_atomic_block else max(1, min(parallel or PARALLEL, len(chunks)))
+        for chunk in _score_chunks(chunks, s, workers):
+            run.done += chunk.hi - chunk.lo
+            ScoreRun.objects.filter(pk=run.pk).update(done=run.done)
             if progress:
                 progress(run.done, run.total)
         run.status, run.finished_at = RunStatus.DONE, timezone.now()

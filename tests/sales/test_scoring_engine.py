@@ -295,6 +295,27 @@ def test_two_full_runs_do_not_interleave(world):
     assert set(Contact.objects.values_list("score", flat=True)) == {10}
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_full_run_scores_chunks_in_parallel_on_their_own_connections(world, monkeypatch):
+    rule("field_equals", 10, field="city", value="Dhaka")
+    rule("field_contains", 15, field="job_title", value="director")
+    people = [make_contact(world.rep_a, first_name=f"P{i}", city="Dhaka" if i % 2 else "Sylhet",
+                           job_title="Director" if i % 3 == 0 else "") for i in range(12)]
+    real, threads, seen = engine.score_chunk, set(), []
+
+    def recording(chunk, s):
+        threads.add(threading.get_ident())
+        seen.append(chunk)
+        return real(chunk, s)
+
+    monkeypatch.setattr(engine, "score_chunk", recording)
+    run = engine.recompute_all(chunk_size=2, now=NOW, parallel=2)
+    assert (run.status, run.done, run.total) == ("done", run.total, run.total) and len(seen) >= 6
+    assert len(threads) == 2 and threading.get_ident() not in threads  # two pool threads, not the caller
+    expected = {p.pk: (10 if i % 2 else 0) + (15 if i % 3 == 0 else 0) for i, p in enumerate(people)}
+    assert dict(Contact.objects.filter(pk__in=expected).values_list("pk", "score")) == expected
+
+
 def test_a_run_cut_off_mid_way_leaves_each_contact_whole_and_the_next_run_completes(world, monkeypatch):
     rule("field_equals", 40, field="city", value="Dhaka")
     people = [make_contact(world.rep_a, first_name=f"K{i}", city="Dhaka") for i in range(4)]

@@ -624,6 +624,7 @@ def seed_support(log: _Log, users: dict[str, User], *, tickets: int) -> None:
     from django.utils import timezone
 
     from contacts.models import Contact
+    from crm.models import Notification
     from support import services, watcher
     from support.models import Holiday, Queue, SlaPolicy, SupportSettings, Ticket
 
@@ -687,6 +688,9 @@ def seed_support(log: _Log, users: dict[str, User], *, tickets: int) -> None:
             services.change_status(ticket=ticket, by=None, status="closed", now=later + timedelta(days=7),
                                    notify_customer=False)
     watcher.watch(now=now)
+    # The demo's past breaches show in the bell; they are not e-mailed to the demo staff on the first start.
+    Notification.objects.filter(kind__in=[watcher.NOTIFY_AT_RISK, watcher.NOTIFY_BREACHED],
+                                emailed_at__isnull=True).update(email_wanted=False)
     log.count("tickets", made)
     log.say(f"Support: {len(queues)} queues, {SlaPolicy.objects.count()} SLA policies, {made} tickets "
             f"({Ticket.objects.open().count()} open)")
