@@ -190,6 +190,16 @@ class SlaPolicy(models.Model):
 # --- Queues -------------------------------------------------------------------------------------
 
 
+def team_ids_of(user, *, own: str = "any") -> list[int]:
+    """The teams a (non-admin) user works in: those they manage, and their own team — for any role
+    (`own="any"`: queues and shared canned replies they use) or only as a support agent (`own="agent"`: the
+    queues whose tickets they serve)."""
+    teams = set(user.managed_team_ids()) if user.role == Role.MANAGER else set()
+    if user.team_id and (own == "any" or user.role == Role.SUPPORT_AGENT):
+        teams.add(user.team_id)
+    return sorted(teams)
+
+
 class QueueQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Queues of the user's own team and of the teams they manage (admins: all)."""
@@ -197,10 +207,7 @@ class QueueQuerySet(models.QuerySet):
             return self.none()
         if user.role == Role.ADMIN:
             return self.all()
-        teams = set(user.managed_team_ids()) if user.role == Role.MANAGER else set()
-        if user.team_id:
-            teams.add(user.team_id)
-        return self.filter(team_id__in=sorted(teams))
+        return self.filter(team_id__in=team_ids_of(user))
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(condition=pghistory.AnyChange(
@@ -257,12 +264,10 @@ class TicketQuerySet(models.QuerySet):
             return self.none()
         if user.role == Role.ADMIN:
             return self.all()
-        teams = set(user.managed_team_ids()) if user.role == Role.MANAGER else set()
-        if user.role == Role.SUPPORT_AGENT and user.team_id:
-            teams.add(user.team_id)
+        teams = team_ids_of(user, own="agent")
         condition = Q(assignee_id=user.pk)
         if teams:
-            condition |= Q(team_id=next(iter(teams))) if len(teams) == 1 else Q(team_id__in=sorted(teams))
+            condition |= Q(team_id=teams[0]) if len(teams) == 1 else Q(team_id__in=teams)
         return self.filter(condition)
 
     def visible_to(self, user):
@@ -498,10 +503,7 @@ class CannedReplyQuerySet(models.QuerySet):
             return self.none()
         if user.role == Role.ADMIN:
             return self.all()
-        teams = set(user.managed_team_ids()) if user.role == Role.MANAGER else set()
-        if user.team_id:
-            teams.add(user.team_id)
-        return self.filter(Q(owner_id=user.pk) | Q(shared=True, team_id__in=sorted(teams)))
+        return self.filter(Q(owner_id=user.pk) | Q(shared=True, team_id__in=team_ids_of(user)))
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(condition=pghistory.AnyChange(exclude_auto=True)),

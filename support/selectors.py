@@ -22,6 +22,7 @@ from support.models import (
     TicketMessage,
     TicketPriority,
     TicketStatus,
+    team_ids_of,
 )
 
 # --- The inbox -------------------------------------------------------------------------------------------
@@ -48,12 +49,7 @@ ROW_RELATED = ("contact", "queue", "assignee")
 
 def served_team_ids(user: User) -> list[int] | None:
     """The teams whose queues `user` works: an agent's own team, a manager's managed teams (admins: None = all)."""
-    if user.role == Role.ADMIN:
-        return None
-    teams = set(user.managed_team_ids()) if user.role == Role.MANAGER else set()
-    if user.role == Role.SUPPORT_AGENT and user.team_id:
-        teams.add(user.team_id)
-    return sorted(teams)
+    return None if user.role == Role.ADMIN else team_ids_of(user, own="agent")
 
 
 def _in_teams(queryset, teams: list[int] | None):
