@@ -63,8 +63,10 @@ def contact_counts() -> tuple[int, int]:
 # --- 1. Full recompute -----------------------------------------------------------------------------
 
 
-def full_recompute(passes: int, chunk: int, *, nightly: int = 0, parallel: int | None = None) -> list[dict]:
-    """`passes` runs now, then `nightly` runs each a day later than the last (decay moves, scores change)."""
+def full_recompute(passes: int, chunk: int, *, nightly: int = 0, parallel: int | None = None,
+                   day: int = 0) -> list[dict]:
+    """`passes` runs `day` days from now, then `nightly` runs each a day later than the last (decay moves,
+    scores change). A later run of this script continues the series with a larger `day`."""
     from django.db import connection
     from django.utils import timezone
 
@@ -72,13 +74,14 @@ def full_recompute(passes: int, chunk: int, *, nightly: int = 0, parallel: int |
 
     results = []
     for n in range(passes + nightly):
-        days = max(n - passes + 1, 0)
+        later = max(n - passes + 1, 0)
+        days = day + later
         now = timezone.now() + timedelta(days=days)
         with connection.cursor() as cursor:
             cursor.execute("SELECT count(*) FILTER (WHERE score_updated_at IS NULL), count(*) FROM contacts_contact")
             unscored, total = cursor.fetchone()
-        state = (f"a day later (+{days} d)" if days else "first (from zero)" if unscored == total
-                 else "again")
+        state = (f"a day later (+{days} d)" if later else "first (from zero)" if unscored == total
+                 else f"at +{days} d" if days else "again")
         before = maxrss_mb()
         started = time.perf_counter()
         run = engine.recompute_all(chunk_size=chunk, now=now, parallel=parallel)
@@ -238,6 +241,16 @@ def _naive_points(rule, contact, now, half_life):
     if kind == "total_spend":
         total = Order.objects.filter(contact_id=contact.pk, status__in=REVENUE_STATUSES).aggregate(t=Sum("total"))["t"]
         return (rule.points, {"total": str(total)}) if total is not None and total > Decimal(p["min_total"]) else None
+    if kind == "open_complaints":
+        from support.models import OPEN_STATUSES, Ticket, TicketType
+
+        count = Ticket.objects.filter(contact_id=contact.pk, type=TicketType.COMPLAINT, status__in=OPEN_STATUSES).count()
+        if not count:
+            return None
+        if p.get("per_occurrence"):
+            total = rule.points * count
+            return (min(total, p["cap"]) if rule.points >= 0 else max(total, -p["cap"])), {"count": count}
+        return (rule.points, {"count": count}) if count >= p["min_count"] else None
     window = {"gt": now - timedelta(days=p["days"]), "lte": now}
     if kind == "orders_count":
         times = list(Order.objects.filter(contact_id=contact.pk, status__in=REVENUE_STATUSES,
@@ -410,6 +423,8 @@ def main():
     parser.add_argument("--passes", type=int, default=2, help="in-process full recomputes (default 2)")
     parser.add_argument("--nightly", type=int, default=0,
                         help="then this many passes each a day later (as the nightly run sees the decay)")
+    parser.add_argument("--day", type=int, default=0,
+                        help="the passes run this many days from today (continue an earlier run's nightly series)")
     parser.add_argument("--chunk", type=int, help="contacts per chunk (default engine.FULL_CHUNK)")
     parser.add_argument("--parallel", type=int, help="chunks at once (default engine.PARALLEL, SCORING_PARALLEL; "
                                                      "the worker gets it through SCORING_PARALLEL)")
@@ -431,7 +446,8 @@ def main():
     print("1. full recompute (engine.recompute_all)")
     if args.parallel:
         os.environ["SCORING_PARALLEL"] = str(args.parallel)  # for the worker's run below
-    passes = full_recompute(args.passes, chunk, nightly=args.nightly, parallel=args.parallel)
+    passes = full_recompute(args.passes, chunk, nightly=args.nightly, parallel=args.parallel,
+                            day=args.day)
     for p in passes:
         rows.append((f"recompute_all, {p['state']}", p["wall"],
                      f"{p['changed']:,} rewritten; ru_maxrss {p['rss_before']:.0f} -> {p['rss_after']:.0f} MB"))

@@ -161,8 +161,10 @@ AllManager = models.Manager.from_queryset(SoftDeleteQuerySet)
 
 class SoftDeletable(models.Model):
     deleted_at = models.DateTimeField(_("deleted"), null=True, blank=True, editable=False)
+    # Indexed only where set (the models' `<prefix>_deleted_by`): a full index would hold a NULL for every row.
     deleted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False,
+        db_index=False,
     )
 
     class Meta:
@@ -180,6 +182,7 @@ def _alive_indexes(prefix: str) -> list[models.Index]:
         models.Index(fields=["owner", "-created_at", "-id"], name=f"{prefix}_owner_recent", condition=_ALIVE),
         models.Index(fields=["-created_at", "-id"], name=f"{prefix}_recent", condition=_ALIVE),
         models.Index(fields=["deleted_at"], name=f"{prefix}_trash", condition=Q(deleted_at__isnull=False)),
+        models.Index(fields=["deleted_by"], name=f"{prefix}_deleted_by", condition=Q(deleted_by__isnull=False)),
     ]
 
 
@@ -281,8 +284,9 @@ class Contact(OwnedModel, SoftDeletable):
     #: The primary email and phone, copied from ContactEmail/ContactPhone for lists and exports.
     email = models.CharField(_("email"), max_length=254, blank=True, default="", editable=False)
     phone = models.CharField(_("phone"), max_length=20, blank=True, default="", editable=False)
-    company = models.ForeignKey(
-        Company, verbose_name=_("company"), null=True, blank=True, on_delete=models.SET_NULL, related_name="contacts"
+    company = models.ForeignKey(  # indexed once, by contacts_contact_company
+        Company, verbose_name=_("company"), null=True, blank=True, on_delete=models.SET_NULL, related_name="contacts",
+        db_index=False,
     )
     job_title = models.CharField(_("job title"), max_length=120, blank=True, default="")
     lifecycle_stage = models.CharField(
@@ -325,8 +329,9 @@ class Contact(OwnedModel, SoftDeletable):
     notes = models.TextField(_("notes"), blank=True, default="")
 
     tags = models.ManyToManyField(Tag, through="ContactTag", related_name="contacts", blank=True, verbose_name=_("tags"))
-    import_batch = models.ForeignKey(
-        "ContactImport", null=True, blank=True, on_delete=models.SET_NULL, related_name="contacts", editable=False
+    import_batch = models.ForeignKey(  # indexed only where set, by contacts_contact_import
+        "ContactImport", null=True, blank=True, on_delete=models.SET_NULL, related_name="contacts", editable=False,
+        db_index=False,
     )
     last_interaction_at = models.DateTimeField(_("last activity"), null=True, blank=True, editable=False)
     # The lead score, written only by the scoring engine (sales.scoring), set-based.

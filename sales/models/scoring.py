@@ -117,7 +117,8 @@ class ScoringRule(models.Model):
 class ScoreExplanation(models.Model):
     """One rule's contribution to one contact's current score (replaced whole, per contact, by each computation)."""
 
-    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="score_explanations")
+    # The unique (contact, rule) index serves lookups by contact: no index of its own.
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="score_explanations", db_index=False)
     rule = models.ForeignKey(ScoringRule, on_delete=models.CASCADE, related_name="+")
     points = models.DecimalField(max_digits=7, decimal_places=2)
     facts = models.JSONField(default=dict, blank=True)  # what the explanation is written from (counts, days)
@@ -132,7 +133,8 @@ class ScoreExplanation(models.Model):
 class ScoreHistory(models.Model):
     """A contact's score at the end of a day (the nightly run writes it): the sparkline and "rose by 20+"."""
 
-    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="score_history")
+    # The unique (contact, day) index serves lookups by contact: no index of its own.
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="score_history", db_index=False)
     day = models.DateField()
     score = models.PositiveSmallIntegerField()
 
