@@ -2,16 +2,18 @@
 
 import time
 import zoneinfo
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
+from django_htmx.http import HttpResponseClientRedirect
 
 from crm.models import Role
 
@@ -97,7 +99,14 @@ class MfaRequiredMiddleware:
             if request.path.startswith("/api/"):
                 message = _("Set up two-factor sign-in before using the API.")
                 return JsonResponse({"errors": {"detail": [message]}}, status=403)
+            if request.htmx and urlsplit(request.htmx.current_url or "").path.startswith(MFA_EXEMPT_PREFIXES):
+                # A fragment the set-up (or sign-in) page loads by itself, the bell: nothing. A redirect would
+                # load the set-up page again behind the user's back and give it a new secret, so the code
+                # from the QR code being scanned would never match.
+                return HttpResponse(status=204)
             messages.warning(request, _("Your organisation requires two-factor sign-in. Set it up to continue."))
+            if request.htmx:  # an action on a page opened before MFA was required: the whole page goes
+                return HttpResponseClientRedirect(reverse("mfa_activate_totp"))
             return redirect("mfa_activate_totp")
         return self.get_response(request)
 

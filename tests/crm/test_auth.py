@@ -80,6 +80,32 @@ def test_admin_without_mfa_is_sent_to_set_it_up(world):
     assert client.get("/api/v1/me/").status_code == 403
 
 
+def test_setting_up_mfa_works_while_the_page_loads_its_fragments(world):
+    """The set-up page's own htmx requests (the bell) get nothing (204), not a redirect that would load the
+    page again and give it a new secret: the code from the QR code the admin scans still matches."""
+    from allauth.mfa.models import Authenticator
+
+    from tests.factories import UserFactory
+
+    admin = UserFactory(role="admin")
+    client, _response = login(admin.email, PASSWORD)
+    assert client.get(reverse("home"))["Location"] == reverse("mfa_activate_totp")
+    client.post(reverse("account_reauthenticate"), {"password": PASSWORD})  # allauth asks before MFA changes
+    page = client.get(reverse("mfa_activate_totp"))
+    assert page.status_code == 200, page.get("Location")
+    secret = page.context["form"].secret
+    on_setup_page = {"HX-Request": "true", "HX-Current-URL": f"http://testserver{reverse('mfa_activate_totp')}"}
+    assert client.get(reverse("notification_count"), headers=on_setup_page).status_code == 204
+    on_a_page = {"HX-Request": "true", "HX-Current-URL": "http://testserver/contacts/"}
+    action = client.get(reverse("notification_count"), headers=on_a_page)  # a page opened before MFA was required
+    assert action.status_code == 200 and action["HX-Redirect"] == reverse("mfa_activate_totp")
+    assert client.get(reverse("home")).status_code == 302  # a page is still sent to set up MFA
+    response = client.post(reverse("mfa_activate_totp"), {"code": current_code(secret)})
+    assert response.status_code == 302, response.context["form"].errors
+    assert Authenticator.objects.filter(user=admin, type=Authenticator.Type.TOTP).exists()
+    assert client.get(reverse("home")).status_code == 200
+
+
 def test_org_can_require_mfa_for_everyone(world, client_for):
     assert client_for(world.rep_a).get(reverse("home")).status_code == 200
     OrgSettings.objects.filter(pk=1).update(require_mfa_for_all=True)

@@ -137,3 +137,12 @@ def test_login_page_renders_for_anonymous_visitors(client, db):
 def test_anonymous_visitors_are_sent_to_sign_in(client, db):
     response = client.get(reverse("home"))
     assert response.status_code == 302 and reverse("account_login") in response["Location"]
+
+
+def test_the_menu_lights_only_the_page_the_admin_is_on(world, client_for):
+    """/sales/scoring/ starts with the Deals page's /sales/ too: the longer match of both menus wins."""
+    response = client_for(world.admin).get(reverse("sales:scoring"))
+    lit = [item["label"] for item in [*response.context["nav"], *response.context["admin_nav"]] if item["active"]]
+    assert [str(label) for label in lit] == ["Lead scoring"]
+    deals = client_for(world.admin).get(reverse("sales:index"))
+    assert [str(i["label"]) for i in [*deals.context["nav"], *deals.context["admin_nav"]] if i["active"]] == ["Deals"]
