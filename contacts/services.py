@@ -30,6 +30,7 @@ from contacts.models import (
     TagSource,
 )
 from contacts.normalise import normalise_email, normalise_phone, phone_search_forms, search_key, website_domain
+from contacts.signals import contacts_changed
 from crm import notifications, policy
 from crm.models import Role, User
 from crm.services import assign_owner, new_owner, transfer_target
@@ -408,6 +409,7 @@ def _add_tags(contact: Contact, values: Iterable, *, source: str) -> int:
     created = ContactTag.objects.bulk_create(
         [ContactTag(contact=contact, tag=t, source=source) for t in tags], ignore_conflicts=True
     )
+    contacts_changed.send(sender=ContactTag)
     return len(created)
 
 
@@ -675,6 +677,7 @@ def bulk_update_contacts(
             done = qs.update(lifecycle_stage=stage, updated_at=now)
         else:
             raise ValidationError({"action": _("Choose an action.")})
+    contacts_changed.send(sender=Contact)
     return {"done": done, "skipped": len(ids) - done}
 
 

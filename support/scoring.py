@@ -5,12 +5,14 @@ support's tables itself). The score follows a ticket's changes because a trigger
 contact for a rescore (migration support 0002).
 """
 
+from django.db.models.signals import post_delete, post_save
 from django.utils.translation import ngettext_lazy
 
 from crm.templatetags.crm import number
 from sales.models import RuleKind
 from sales.scoring import rules
-from support.models import OPEN_STATUSES, TicketType
+from sales.scoring.services import schedule_rescore
+from support.models import OPEN_STATUSES, Ticket, TicketType
 
 
 def clean_open_complaints(params: dict) -> dict:
@@ -41,7 +43,20 @@ def explain_open_complaints(params: dict, facts: dict) -> str:
     return _EXPLAIN % {"n": count, "count": number(count)}
 
 
+#: The ticket columns the trigger of migration 0002 watches: a save of others marks no contact.
+SCORED_COLUMNS = {"type", "status", "contact", "contact_id"}
+
+
+def _wake_scoring(sender, created=False, update_fields=None, **kwargs):
+    """A ticket's type, status or contact changed: the trigger marked its contact; wake a worker now rather
+    than at the next beat (bulk changes, auto-close, are left to the beat)."""
+    if created or update_fields is None or SCORED_COLUMNS & set(update_fields):
+        schedule_rescore()
+
+
 def register() -> None:
     rules.register_kind(RuleKind.OPEN_COMPLAINTS, rules.Kind(
         clean=clean_open_complaints, sql=sql_open_complaints, decays=False, explain=explain_open_complaints))
+    post_save.connect(_wake_scoring, sender=Ticket, dispatch_uid="scoring-Ticket-save")
+    post_delete.connect(_wake_scoring, sender=Ticket, dispatch_uid="scoring-Ticket-delete")
 

@@ -27,6 +27,7 @@ from contacts.models import (
     Tag,
     TagSource,
 )
+from contacts.signals import contacts_changed
 from crm import policy
 from crm.models import User
 from crm.visibility import can_see
@@ -326,6 +327,7 @@ class _Batcher:
         changed = [t for t in targets if not t.new]
         if changed:
             self._update(changed, now)
+        contacts_changed.send(sender=Contact)
 
     def _update(self, targets: list[_Target], now) -> None:
         """Existing contacts: changed fields in one UPDATE per chunk, the emails, phones and tags they gain."""

@@ -130,3 +130,17 @@ def test_a_real_worker_rescores_a_changed_contact(worker, world):
     contact_services.update_contact(by=world.rep_a, contact=contact, city="Sylhet")
     assert wait_for(lambda: Contact.objects.get(pk=contact.pk).score == 35, 60)
     assert Contact.objects.get(pk=contact.pk).score_band == "cold"
+
+
+@pytest.mark.parametrize("write", ["tag", "bulk_stage"])
+def test_bulk_writes_to_contacts_wake_one_rescore_after_commit(world, django_capture_on_commit_callbacks, write):
+    """Tags and bulk actions write with bulk_create/update (no post_save): the contacts app's signal wakes it."""
+    contact = make_contact(world.rep_a, first_name="Karim")
+    cache.delete("scoring:rescore-pending")
+    with mock.patch("sales.tasks.rescore_dirty_contacts.apply_async") as apply_async, \
+            django_capture_on_commit_callbacks(execute=True):
+        if write == "tag":
+            contact_services.add_tags(by=world.rep_a, obj=contact, tags=["VIP"])
+        else:
+            contact_services.bulk_update_contacts(by=world.rep_a, ids=[contact.pk], action="stage", stage="customer")
+    assert apply_async.call_count == 1

@@ -47,3 +47,20 @@ def test_a_solved_complaint_no_longer_counts_and_its_change_marks_the_contact(de
     services.change_status(ticket=ticket, by=desk.agent1, status=TicketStatus.SOLVED)
     assert ScoreDirty.objects.filter(contact_id=desk.customer.pk).exists()
     assert score_of(desk.customer) == 50
+
+
+def test_a_ticket_becoming_a_complaint_wakes_a_rescore_but_a_new_priority_does_not(
+        desk, django_capture_on_commit_callbacks):
+    from unittest import mock
+
+    from django.core.cache import cache
+
+    ticket = make_ticket(desk.queue1, contact=desk.customer, type="inquiry")
+    with mock.patch("sales.tasks.rescore_dirty_contacts.apply_async") as apply_async:
+        cache.delete("scoring:rescore-pending")
+        with django_capture_on_commit_callbacks(execute=True):
+            services.update_ticket(ticket=ticket, by=desk.agent1, priority="high")
+        assert apply_async.call_count == 0  # no column the score reads
+        with django_capture_on_commit_callbacks(execute=True):
+            services.update_ticket(ticket=ticket, by=desk.agent1, type="complaint")
+        assert apply_async.call_count == 1

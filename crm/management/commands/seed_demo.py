@@ -540,7 +540,7 @@ def seed_tasks(log: _Log, users: dict[str, User]) -> None:
 
 
 SCORING_RULES = [
-    ("Decision makers", "field_contains", {"field": "job_title", "value": "director"}, 20),
+    ("Decision makers", "field_in", {"field": "job_title", "values": ["CEO", "Purchase manager"]}, 20),
     ("Owners and founders", "field_contains", {"field": "job_title", "value": "owner"}, 15),
     ("In Dhaka", "field_equals", {"field": "city", "value": "Dhaka"}, 5),
     ("Said yes to e-mail", "field_is_set", {"field": "email_opt_in"}, 5),
@@ -549,6 +549,7 @@ SCORING_RULES = [
     ("Bought in the last 90 days", "orders_count", {"days": 90, "min_count": 1}, 25),
     ("Spent over ৳50,000", "total_spend", {"min_total": "50000"}, 15),
     ("Gone quiet for 90 days", "days_since_interaction", {"days": 90}, -15),
+    ("Open complaint", "open_complaints", {"min_count": 1}, -15),
 ]
 
 
