@@ -35,12 +35,11 @@ ADMIN_NAV = [
 ]
 
 
-def _mark_active(items: list[dict], path: str) -> list[dict]:
+def _mark_active(items: list[dict], path: str) -> None:
     """Light the one item whose URL is the longest prefix of the path ("/" only on itself)."""
     matches = [item for item in items if (path == item["url"] if item["url"] == "/" else path.startswith(item["url"]))]
     if matches:
         max(matches, key=lambda item: len(item["url"]))["active"] = True
-    return items
 
 
 def shell(request):

@@ -2,7 +2,10 @@
 trigger that marks a contact when one of its tickets changes."""
 
 from datetime import datetime
+from unittest import mock
 from zoneinfo import ZoneInfo
+
+from django.core.cache import cache
 
 from sales.models import ScoreDirty, ScoreExplanation, ScoringRule
 from sales.scoring import engine, rules
@@ -51,10 +54,6 @@ def test_a_solved_complaint_no_longer_counts_and_its_change_marks_the_contact(de
 
 def test_a_ticket_becoming_a_complaint_wakes_a_rescore_but_a_new_priority_does_not(
         desk, django_capture_on_commit_callbacks):
-    from unittest import mock
-
-    from django.core.cache import cache
-
     ticket = make_ticket(desk.queue1, contact=desk.customer, type="inquiry")
     with mock.patch("sales.tasks.rescore_dirty_contacts.apply_async") as apply_async:
         cache.delete("scoring:rescore-pending")
